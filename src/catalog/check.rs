@@ -1,0 +1,42 @@
+//! The typed assertions that grade a lab. Each asks whether the cluster works (an endpoint
+//! answers, a node is Ready, objects are back), not whether a file holds one exact string, so
+//! every valid fix passes.
+
+use serde::Deserialize;
+
+use super::step::ObjectKind;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum Check {
+    /// A unit (`containerd`, `kubelet`, `etcd`) is running.
+    ServiceActive(String),
+    /// The runtime endpoint the kubelet is configured with answers CRI v1 `Version`.
+    KubeletRuntime,
+    /// The node reports Ready.
+    NodeReady,
+    /// The static pod's container (`kube-apiserver`, `etcd`, ...) is running.
+    StaticPodRunning(String),
+    /// The apiserver answers `/readyz` over TLS verified against the cluster CA.
+    ApiserverReady,
+    /// etcd answers a health check over its client URL with the manifest's certs.
+    EtcdHealthy,
+    /// A certificate is valid now and for `days` more days, and signed by `ca`.
+    CertValid { cert: String, ca: String, days: u32 },
+    /// An object exists (through the cluster's storage), with the given data when given.
+    ObjectExists {
+        kind: ObjectKind,
+        namespace: String,
+        name: String,
+        #[serde(default)]
+        data: std::collections::BTreeMap<String, String>,
+    },
+    /// A key of a TOML or YAML file has the given value.
+    FileKey {
+        file: String,
+        key: String,
+        equals: serde_json::Value,
+    },
+    /// An argv run on the node exits 0.
+    Command(Vec<String>),
+}

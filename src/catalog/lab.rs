@@ -1,0 +1,144 @@
+//! The data of one lab, as written in `labs/<id>/lab.yaml`.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use super::check::Check;
+use super::step::Step;
+
+/// One scenario: what is broken, the task, its lesson, hints, the canonical fix and the checks
+/// that grade it.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Lab {
+    pub id: String,
+    pub title: String,
+    pub domain: Domain,
+    /// 1 (warm-up) to 5 (hard exam task).
+    pub difficulty: u8,
+    /// The time a prepared candidate needs; the exam clock and best times compare against it.
+    pub minutes: u32,
+    pub backends: Vec<BackendKind>,
+    /// The id of the lesson in `content/lessons/` that teaches what the lab needs.
+    pub lesson: String,
+    /// How the breakage looks from outside, without saying what was broken (cold diagnosis).
+    pub symptom: String,
+    /// The task text: a tera template rendered with the backend's real paths, ports and names.
+    pub task: String,
+    /// Progressive hints, from the general direction to almost the answer.
+    pub hints: Vec<String>,
+    /// Different ways of breaking the same thing; one is drawn at start. Empty: one way only.
+    #[serde(default)]
+    pub variants: Vec<Variant>,
+    pub setup: Vec<Step>,
+    /// Checks that must fail right after setup, proving the break took effect.
+    pub verify_broken: Vec<ExpectBroken>,
+    /// The grading: every check must pass.
+    pub checks: Vec<Check>,
+    /// The canonical fix, as real steps.
+    pub solution: Vec<Step>,
+    /// A plausible but incomplete fix: after it the lab must still not pass.
+    pub near_miss: Vec<Step>,
+}
+
+/// One way of breaking a lab. Its steps run after the lab's own steps of the same list.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Variant {
+    pub id: String,
+    /// What this variant breaks, for status output and tests (not shown before the fix).
+    pub description: String,
+    pub setup: Vec<Step>,
+    #[serde(default)]
+    pub verify_broken: Vec<ExpectBroken>,
+    pub solution: Vec<Step>,
+    pub near_miss: Vec<Step>,
+}
+
+/// A check that must fail after setup, and the words its failure must contain, so a break that
+/// failed for some other reason is caught.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExpectBroken {
+    pub check: Check,
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+/// The CKA curriculum domains, with the weights the exam gives them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Domain {
+    Troubleshooting,
+    ClusterArchitecture,
+    ServicesNetworking,
+    WorkloadsScheduling,
+    Storage,
+}
+
+impl Domain {
+    pub const ALL: [Domain; 5] = [
+        Domain::Troubleshooting,
+        Domain::ClusterArchitecture,
+        Domain::ServicesNetworking,
+        Domain::WorkloadsScheduling,
+        Domain::Storage,
+    ];
+
+    pub fn id(self) -> &'static str {
+        match self {
+            Domain::Troubleshooting => "troubleshooting",
+            Domain::ClusterArchitecture => "cluster-architecture",
+            Domain::ServicesNetworking => "services-networking",
+            Domain::WorkloadsScheduling => "workloads-scheduling",
+            Domain::Storage => "storage",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Domain> {
+        Domain::ALL.into_iter().find(|d| d.id() == s)
+    }
+
+    /// Share of the CKA exam's score, in percent.
+    pub fn exam_weight(self) -> u32 {
+        match self {
+            Domain::Troubleshooting => 30,
+            Domain::ClusterArchitecture => 25,
+            Domain::ServicesNetworking => 20,
+            Domain::WorkloadsScheduling => 15,
+            Domain::Storage => 10,
+        }
+    }
+}
+
+impl fmt::Display for Domain {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.id())
+    }
+}
+
+/// Where labs run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BackendKind {
+    /// A real kind cluster (Docker or Podman).
+    Kind,
+    /// A kubeadm-shaped node under a directory, with real etcd and containerd.
+    Sandbox,
+}
+
+impl BackendKind {
+    pub fn id(self) -> &'static str {
+        match self {
+            BackendKind::Kind => "kind",
+            BackendKind::Sandbox => "sandbox",
+        }
+    }
+}
+
+impl fmt::Display for BackendKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.id())
+    }
+}

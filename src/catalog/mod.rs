@@ -1,0 +1,373 @@
+//! The lab catalog and the lessons: loaded from the files embedded at build time (or from
+//! `CKALAB_CATALOG=<dir>`), and validated as a whole before any command uses them.
+
+pub mod check;
+mod error;
+pub mod lab;
+pub mod layout;
+pub mod lesson;
+pub mod step;
+
+use std::collections::{BTreeSet, HashMap};
+use std::path::Path;
+
+pub use error::{CatalogError, CatalogErrors};
+pub use lab::{BackendKind, Domain, Lab};
+pub use layout::{NodeLayout, Ports};
+pub use lesson::Lesson;
+
+mod embedded {
+    include!(concat!(env!("OUT_DIR"), "/catalog_files.rs"));
+}
+
+/// Environment variable naming a catalog directory (holding `labs/` and `content/`) to load
+/// instead of the embedded one: for lab authors and tests.
+pub const CATALOG_ENV: &str = "CKALAB_CATALOG";
+
+#[derive(Debug)]
+pub struct Catalog {
+    labs: Vec<Lab>,
+    lessons: Vec<Lesson>,
+}
+
+impl Catalog {
+    /// Loads the catalog named by `CKALAB_CATALOG`, or else the embedded one.
+    pub fn load() -> Result<Catalog, CatalogErrors> {
+        match std::env::var_os(CATALOG_ENV) {
+            Some(dir) if !dir.is_empty() => Catalog::from_dir(Path::new(&dir)),
+            _ => Catalog::from_files(
+                embedded::FILES
+                    .iter()
+                    .map(|(path, text)| (path.to_string(), text.to_string())),
+            ),
+        }
+    }
+
+    /// Loads `labs/*/lab.yaml` and `content/lessons/*.md` under `dir`.
+    pub fn from_dir(dir: &Path) -> Result<Catalog, CatalogErrors> {
+        let mut files = Vec::new();
+        let mut errors = Vec::new();
+        let mut read = |rel: String| match std::fs::read_to_string(dir.join(&rel)) {
+            Ok(text) => files.push((rel, text)),
+            Err(err) => errors.push(CatalogError::at(&rel, 1, format!("cannot read it: {err}"))),
+        };
+        for entry in list_dir(&dir.join("labs")) {
+            if dir.join("labs").join(&entry).is_dir() {
+                read(format!("labs/{entry}/lab.yaml"));
+            }
+        }
+        for entry in list_dir(&dir.join("content/lessons")) {
+            if entry.ends_with(".md") {
+                read(format!("content/lessons/{entry}"));
+            }
+        }
+        if files.is_empty() {
+            errors.push(
+                CatalogError::at(
+                    &dir.display().to_string(),
+                    1,
+                    "no labs or lessons found here",
+                )
+                .hint(format!(
+                    "{CATALOG_ENV} must name a directory holding labs/ and content/"
+                )),
+            );
+        }
+        if !errors.is_empty() {
+            return Err(CatalogErrors(errors));
+        }
+        Catalog::from_files(files)
+    }
+
+    /// Parses and validates a catalog given as (path relative to the catalog root, text).
+    /// Files other than `labs/<id>/lab.yaml` and `content/lessons/<id>.md` are ignored.
+    pub fn from_files(
+        files: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Catalog, CatalogErrors> {
+        let mut errors = Vec::new();
+        let mut labs = Vec::new();
+        let mut lessons = Vec::new();
+        let mut lab_texts = HashMap::new();
+        for (path, text) in files {
+            let parts: Vec<&str> = path.split('/').collect();
+            match parts.as_slice() {
+                ["labs", folder, "lab.yaml"] => match serde_saphyr::from_str::<Lab>(&text) {
+                    Ok(lab) if lab.id != *folder => errors.push(
+                        CatalogError::at(
+                            &path,
+                            field_line(&text, "id"),
+                            format!("the id `{}` is not the folder's name `{folder}`", lab.id),
+                        )
+                        .hint("a lab's id and its folder under labs/ must be the same"),
+                    ),
+                    Ok(lab) => {
+                        lab_texts.insert(lab.id.clone(), (path, text));
+                        labs.push(lab);
+                    }
+                    Err(err) => errors.push(CatalogError::yaml(&path, &err, 0)),
+                },
+                ["content", "lessons", name] if name.ends_with(".md") => {
+                    let id = name.trim_end_matches(".md");
+                    match Lesson::parse(&path, id, &text) {
+                        Ok(lesson) => lessons.push(lesson),
+                        Err(err) => errors.push(err),
+                    }
+                }
+                _ => {}
+            }
+        }
+        labs.sort_by(|a, b| a.id.cmp(&b.id));
+        lessons.sort_by(|a, b| a.id.cmp(&b.id));
+        let catalog = Catalog { labs, lessons };
+        for lab in &catalog.labs {
+            let (path, text) = &lab_texts[&lab.id];
+            errors.extend(catalog.validate_lab(lab, path, text));
+        }
+        errors.extend(catalog.validate_lessons());
+        if errors.is_empty() {
+            Ok(catalog)
+        } else {
+            Err(CatalogErrors(errors))
+        }
+    }
+
+    pub fn labs(&self) -> &[Lab] {
+        &self.labs
+    }
+
+    pub fn lessons(&self) -> &[Lesson] {
+        &self.lessons
+    }
+
+    pub fn lab(&self, id: &str) -> Option<&Lab> {
+        self.labs.iter().find(|lab| lab.id == id)
+    }
+
+    pub fn lab_ids(&self) -> impl Iterator<Item = &str> {
+        self.labs.iter().map(|lab| lab.id.as_str())
+    }
+
+    /// Finds a lesson by id or alias, ignoring case.
+    pub fn lesson(&self, name: &str) -> Option<&Lesson> {
+        let name = name.to_ascii_lowercase();
+        self.lessons
+            .iter()
+            .find(|lesson| lesson.names().any(|n| n == name))
+    }
+
+    /// Every name a lesson answers to, for suggestions.
+    pub fn lesson_names(&self) -> impl Iterator<Item = &str> {
+        self.lessons.iter().flat_map(Lesson::names)
+    }
+
+    fn validate_lab(&self, lab: &Lab, path: &str, text: &str) -> Vec<CatalogError> {
+        let mut errors = Vec::new();
+        let mut problem = |field: &str, message: String, hint: &str| {
+            errors.push(CatalogError::at(path, field_line(text, field), message).hint(hint));
+        };
+        if !(1..=5).contains(&lab.difficulty) {
+            problem(
+                "difficulty",
+                format!("difficulty {} is outside 1–5", lab.difficulty),
+                "use 1 (warm-up) to 5 (hard exam task)",
+            );
+        }
+        if !(1..=120).contains(&lab.minutes) {
+            problem(
+                "minutes",
+                format!("{} minutes is not a task's length", lab.minutes),
+                "use 1 to 120",
+            );
+        }
+        if lab.backends.is_empty()
+            || lab.backends.iter().collect::<BTreeSet<_>>().len() != lab.backends.len()
+        {
+            problem(
+                "backends",
+                "backends must list kind and/or sandbox, each once".into(),
+                "for example: backends: [sandbox, kind]",
+            );
+        }
+        if self
+            .lesson(&lab.lesson)
+            .is_none_or(|lesson| lesson.id != lab.lesson)
+        {
+            let known: Vec<&str> = self.lessons.iter().map(|l| l.id.as_str()).collect();
+            problem(
+                "lesson",
+                format!(
+                    "no lesson `{}` in content/lessons/{}",
+                    lab.lesson,
+                    crate::suggest::did_you_mean(&lab.lesson, known)
+                ),
+                "name a lesson by its file stem: content/lessons/<lesson>.md",
+            );
+        }
+        for (field, empty) in [
+            ("title", lab.title.trim().is_empty()),
+            ("symptom", lab.symptom.trim().is_empty()),
+            ("task", lab.task.trim().is_empty()),
+            (
+                "hints",
+                lab.hints.is_empty() || lab.hints.iter().any(|h| h.trim().is_empty()),
+            ),
+            ("setup", lab.setup.is_empty() && lab.variants.is_empty()),
+            ("checks", lab.checks.is_empty()),
+        ] {
+            if empty {
+                problem(
+                    field,
+                    format!("`{field}` is empty"),
+                    "every lab needs a title, symptom, task, hints, setup and checks",
+                );
+            }
+        }
+        if lab.variants.is_empty() {
+            if lab.solution.is_empty() {
+                problem(
+                    "solution",
+                    "the lab has no solution steps".into(),
+                    "write the canonical fix as steps",
+                );
+            }
+            if lab.near_miss.is_empty() {
+                problem(
+                    "near_miss",
+                    "the lab has no near_miss steps".into(),
+                    "write a plausible incomplete fix the checks must reject",
+                );
+            }
+            if lab.verify_broken.is_empty() {
+                problem(
+                    "verify_broken",
+                    "nothing proves the break took effect".into(),
+                    "list the checks that must fail right after setup",
+                );
+            }
+        } else {
+            let mut seen = BTreeSet::new();
+            for variant in &lab.variants {
+                if !seen.insert(&variant.id) {
+                    problem(
+                        "variants",
+                        format!("variant `{}` is defined twice", variant.id),
+                        "give each variant its own id",
+                    );
+                }
+                if variant.solution.is_empty() && lab.solution.is_empty() {
+                    problem(
+                        "variants",
+                        format!("variant `{}` has no solution steps", variant.id),
+                        "write the fix for this variant",
+                    );
+                }
+                if variant.near_miss.is_empty() && lab.near_miss.is_empty() {
+                    problem(
+                        "variants",
+                        format!("variant `{}` has no near_miss steps", variant.id),
+                        "write a plausible incomplete fix",
+                    );
+                }
+                if variant.verify_broken.is_empty() && lab.verify_broken.is_empty() {
+                    problem(
+                        "variants",
+                        format!("nothing proves variant `{}` took effect", variant.id),
+                        "list checks that must fail after its setup",
+                    );
+                }
+            }
+        }
+        for backend in &lab.backends {
+            let layout = match backend {
+                BackendKind::Kind => NodeLayout::kind("ckalab"),
+                BackendKind::Sandbox => {
+                    NodeLayout::sandbox(Path::new("/sandbox/node"), Ports::KUBEADM)
+                }
+            };
+            if let Err(err) = layout.render(&lab.task) {
+                problem(
+                    "task",
+                    format!("the task does not render for {backend}: {err}"),
+                    "variables: backend, node, root, ports.{apiserver,etcd_client,etcd_peer}, etcd_restore_tool",
+                );
+            }
+        }
+        errors
+    }
+
+    fn validate_lessons(&self) -> Vec<CatalogError> {
+        let mut errors = Vec::new();
+        let mut owners: HashMap<&str, &str> = HashMap::new();
+        for lesson in &self.lessons {
+            let path = format!("content/lessons/{}.md", lesson.id);
+            if lesson.practise_labs.is_empty() {
+                errors.push(
+                    CatalogError::at(
+                        &path,
+                        lesson_line(lesson, lesson::PRACTISE_HEADING),
+                        "\"Practise it\" names no lab",
+                    )
+                    .hint("add a line like: - `ckalab start <lab>`: what it practises"),
+                );
+            }
+            for lab in &lesson.practise_labs {
+                if self.lab(lab).is_none() {
+                    errors.push(
+                        CatalogError::at(
+                            &path,
+                            lesson_line(lesson, &format!("ckalab start {lab}")),
+                            format!(
+                                "\"Practise it\" links `{lab}`, which is not a lab{}",
+                                crate::suggest::did_you_mean(lab, self.lab_ids())
+                            ),
+                        )
+                        .hint("link labs by their id under labs/"),
+                    );
+                }
+            }
+            for name in lesson.names() {
+                if let Some(other) = owners.insert(name, &lesson.id) {
+                    errors.push(
+                        CatalogError::at(
+                            &path,
+                            3,
+                            format!("the name `{name}` also belongs to lesson `{other}`"),
+                        )
+                        .hint("every lesson id and alias must be unique"),
+                    );
+                }
+            }
+        }
+        errors
+    }
+}
+
+/// The line of a top-level YAML field, for errors found after parsing.
+fn field_line(text: &str, field: &str) -> usize {
+    let prefix = format!("{field}:");
+    text.lines()
+        .position(|l| l.starts_with(&prefix))
+        .map_or(1, |i| i + 1)
+}
+
+/// The line of a lesson's file holding `needle` (counting the front matter).
+fn lesson_line(lesson: &Lesson, needle: &str) -> usize {
+    lesson
+        .body
+        .lines()
+        .position(|l| l.contains(needle))
+        .map_or(1, |i| i + lesson.body_line)
+}
+
+fn list_dir(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    names.sort();
+    names
+}

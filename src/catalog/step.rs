@@ -1,0 +1,97 @@
+//! The typed actions a lab's `setup`, `solution` and `near_miss` are made of.
+//!
+//! Paths are node paths, written as on a real kubeadm node (`/etc/kubernetes/...`); each backend
+//! maps them to where the node really is. Every string field is a tera template rendered with
+//! the node's layout (`{{ ports.etcd_client }}`, `{{ paths.pki }}`, ...) before it runs.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+use super::check::Check;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum Step {
+    /// Writes `content` to `path`, creating parent directories.
+    WriteFile { path: String, content: String },
+    /// Sets a key in a TOML or YAML file (format from the extension). `key` is dotted; quote a
+    /// part that holds dots (`plugins."io.containerd.grpc.v1.cri".sandbox_image`), index lists
+    /// by position or by a field (`spec.volumes[name=etcd-data].hostPath.path`).
+    SetKey {
+        file: String,
+        key: String,
+        value: serde_json::Value,
+    },
+    /// Removes a key from a TOML or YAML file; a key already absent is fine.
+    RemoveKey { file: String, key: String },
+    /// Replaces every occurrence of `from` with `to`; fails if `from` is not in the file.
+    ReplaceText {
+        file: String,
+        from: String,
+        to: String,
+    },
+    /// Sets `--flag=value` in the first container's command of a static pod manifest, adding
+    /// the flag when it is missing.
+    SetFlag {
+        manifest: String,
+        flag: String,
+        value: String,
+    },
+    /// Removes a flag from the first container's command of a static pod manifest.
+    RemoveFlag { manifest: String, flag: String },
+    /// Copies a file.
+    CopyPath { from: String, to: String },
+    /// Moves a file or directory.
+    MovePath { from: String, to: String },
+    /// Removes a file or directory tree; a path already absent is fine.
+    RemovePath(String),
+    /// Starts a unit (`containerd`, `kubelet`, `etcd`).
+    Start(String),
+    /// Stops a unit.
+    Stop(String),
+    /// Restarts a unit.
+    Restart(String),
+    /// Saves an etcd snapshot to a node path, through the etcd client URL and certs.
+    EtcdSnapshot { to: String },
+    /// Restores an etcd snapshot into a new data directory (`data_dir` must not exist), with
+    /// the tool the node's etcd version needs (`etcdctl` on 3.4/3.5, `etcdutl` on 3.6).
+    EtcdRestore { snapshot: String, data_dir: String },
+    /// Creates or replaces an object through the cluster's storage.
+    PutObject {
+        kind: ObjectKind,
+        namespace: String,
+        name: String,
+        #[serde(default)]
+        data: BTreeMap<String, String>,
+    },
+    /// Deletes an object; an object already absent is fine.
+    DeleteObject {
+        kind: ObjectKind,
+        namespace: String,
+        name: String,
+    },
+    /// Issues a certificate for an existing key, signed by `ca`/`ca_key`, with the subject and
+    /// SANs copied from `like` (the certificate it replaces), valid from `from_days` to
+    /// `to_days` relative to now (negative: in the past).
+    MakeCert {
+        cert: String,
+        key: String,
+        ca: String,
+        ca_key: String,
+        like: String,
+        from_days: i64,
+        to_days: i64,
+    },
+    /// Polls a check until it passes or the timeout ends (then the step fails).
+    WaitFor { check: Check, timeout_seconds: u64 },
+    /// Runs an argv on the node (never through a shell built from input).
+    Run(Vec<String>),
+}
+
+/// The kinds of Kubernetes objects labs create and check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+pub enum ObjectKind {
+    ConfigMap,
+    Secret,
+}

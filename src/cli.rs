@@ -1,0 +1,50 @@
+//! The command line, as clap types. Nothing outside `cli` and `commands` sees them.
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::commands::{
+    doctor::DoctorArgs, explain::ExplainArgs, labs::LabsArgs, learn::LearnArgs,
+    progress::ProgressArgs, show::ShowArgs,
+};
+use crate::ui::ColorChoice;
+
+/// A hands-on trainer for the Certified Kubernetes Administrator exam: ckalab breaks a
+/// practice cluster the way real clusters break, gives you the task, and grades your fix by
+/// looking at the cluster's real state.
+#[derive(Debug, Parser)]
+#[command(name = "ckalab", version, max_term_width = 100)]
+pub struct Cli {
+    /// When to use colour (NO_COLOR and CLICOLOR_FORCE are respected in `auto`).
+    #[arg(long, global = true, value_enum, default_value_t = Color::Auto)]
+    pub color: Color,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    Labs(LabsArgs),
+    Show(ShowArgs),
+    Learn(LearnArgs),
+    Explain(ExplainArgs),
+    Progress(ProgressArgs),
+    Doctor(DoctorArgs),
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum Color {
+    Auto,
+    Always,
+    Never,
+}
+
+impl From<Color> for ColorChoice {
+    fn from(color: Color) -> Self {
+        match color {
+            Color::Auto => ColorChoice::Auto,
+            Color::Always => ColorChoice::Always,
+            Color::Never => ColorChoice::Never,
+        }
+    }
+}

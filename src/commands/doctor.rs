@@ -1,0 +1,77 @@
+use clap::Args;
+
+use crate::doctor::{self, Need};
+use crate::error::{ExitStatus, Result};
+use crate::ui::{Table, Ui};
+
+/// Check which tools ckalab and its labs need are installed, and how to install the rest.
+#[derive(Debug, Args)]
+pub struct DoctorArgs {
+    /// Print JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn run(ui: &mut Ui, args: DoctorArgs) -> Result<ExitStatus> {
+    let report = doctor::examine();
+    // Usable when at least one backend can run labs.
+    let status = if report.sandbox_ready || report.kind_ready {
+        ExitStatus::Success
+    } else {
+        ExitStatus::Environment
+    };
+    if args.json {
+        ui.json(&report)?;
+        return Ok(status);
+    }
+
+    let mut table = Table::new(&["TOOL", "FOR", "STATUS", "VERSION"]);
+    for tool in &report.tools {
+        let need = match tool.needed_by {
+            Need::Sandbox => "sandbox",
+            Need::Kind => "kind",
+        };
+        let found = if tool.found() {
+            ui.green("found")
+        } else {
+            ui.red("missing")
+        };
+        table.row(vec![
+            tool.name.to_string(),
+            need.to_string(),
+            found,
+            tool.version.clone().unwrap_or_default(),
+        ]);
+    }
+    ui.table(&table)?;
+    ui.line("")?;
+
+    for (backend, ok) in [
+        ("sandbox backend (no Docker needed):", report.sandbox_ready),
+        ("kind backend (a real cluster):     ", report.kind_ready),
+    ] {
+        let state = if ok {
+            ui.green("ready")
+        } else {
+            ui.red("not ready")
+        };
+        ui.line(format!("{backend} {state}"))?;
+    }
+
+    let missing: Vec<_> = report
+        .tools
+        .iter()
+        .filter(|t| !t.found())
+        // podman is an alternative to docker: only suggest it when docker is missing too.
+        .filter(|t| t.name != "podman" || report.tool("docker").is_some_and(|d| !d.found()))
+        .collect();
+    if !missing.is_empty() {
+        ui.line("")?;
+        ui.line(ui.bold("To install what is missing:"))?;
+        for tool in missing {
+            ui.line(format!("  {:<11} {}", tool.name, tool.install))?;
+            ui.line(ui.dim(format!("  {:<11} ({})", "", tool.purpose)))?;
+        }
+    }
+    Ok(status)
+}

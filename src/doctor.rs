@@ -1,0 +1,174 @@
+//! Which tools are on this machine, their versions, and how to install what is missing.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde::Serialize;
+
+/// Who needs a tool.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Need {
+    /// The sandbox backend: real etcd, containerd and a PKI on this machine.
+    Sandbox,
+    /// The kind backend: a container engine, kind and kubectl.
+    Kind,
+}
+
+struct Tool {
+    name: &'static str,
+    version_args: &'static [&'static str],
+    needed_by: Need,
+    purpose: &'static str,
+    install: &'static str,
+}
+
+const TOOLS: &[Tool] = &[
+    Tool {
+        name: "etcd",
+        version_args: &["--version"],
+        needed_by: Need::Sandbox,
+        purpose: "runs the sandbox node's etcd",
+        install: "sudo apt-get install -y etcd-server",
+    },
+    Tool {
+        name: "etcdctl",
+        version_args: &["version"],
+        needed_by: Need::Sandbox,
+        purpose: "snapshots and restores etcd (you use it in labs)",
+        install: "sudo apt-get install -y etcd-client",
+    },
+    Tool {
+        name: "containerd",
+        version_args: &["--version"],
+        needed_by: Need::Sandbox,
+        purpose: "the sandbox node's container runtime, serving CRI",
+        install: "sudo apt-get install -y containerd",
+    },
+    Tool {
+        name: "openssl",
+        version_args: &["version"],
+        needed_by: Need::Sandbox,
+        purpose: "inspects and renews certificates (you use it in labs)",
+        install: "sudo apt-get install -y openssl",
+    },
+    Tool {
+        name: "docker",
+        version_args: &["--version"],
+        needed_by: Need::Kind,
+        purpose: "runs kind's node containers (or podman)",
+        install: "sudo apt-get install -y docker.io  (macOS: install Docker Desktop or colima)",
+    },
+    Tool {
+        name: "podman",
+        version_args: &["--version"],
+        needed_by: Need::Kind,
+        purpose: "runs kind's node containers instead of docker (KIND_EXPERIMENTAL_PROVIDER=podman)",
+        install: "sudo apt-get install -y podman  (macOS: brew install podman)",
+    },
+    Tool {
+        name: "kind",
+        version_args: &["version"],
+        needed_by: Need::Kind,
+        purpose: "creates the practice cluster",
+        install: "curl -Lo kind https://kind.sigs.k8s.io/dl/v0.31.0/kind-linux-amd64 && sudo install kind /usr/local/bin/  (macOS: brew install kind)",
+    },
+    Tool {
+        name: "kubectl",
+        version_args: &["version", "--client"],
+        needed_by: Need::Kind,
+        purpose: "talks to the cluster (you use it in labs)",
+        install: "curl -LO https://dl.k8s.io/release/v1.35.0/bin/linux/amd64/kubectl && sudo install kubectl /usr/local/bin/  (macOS: brew install kubectl)",
+    },
+];
+
+/// What was found of one tool.
+#[derive(Debug, Clone, Serialize)]
+pub struct Probe {
+    pub name: &'static str,
+    pub needed_by: Need,
+    pub purpose: &'static str,
+    /// Where it is on PATH, if anywhere.
+    pub path: Option<PathBuf>,
+    /// The first line it printed for its version command.
+    pub version: Option<String>,
+    /// The command that installs it.
+    pub install: &'static str,
+}
+
+impl Probe {
+    pub fn found(&self) -> bool {
+        self.path.is_some()
+    }
+}
+
+/// The whole picture: every tool, and which backends can run.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub tools: Vec<Probe>,
+    pub sandbox_ready: bool,
+    pub kind_ready: bool,
+}
+
+impl Report {
+    pub fn tool(&self, name: &str) -> Option<&Probe> {
+        self.tools.iter().find(|t| t.name == name)
+    }
+}
+
+pub fn examine() -> Report {
+    let tools: Vec<Probe> = TOOLS.iter().map(probe).collect();
+    let found = |name: &str| tools.iter().any(|t| t.name == name && t.found());
+    let sandbox_ready = ["etcd", "etcdctl", "containerd", "openssl"]
+        .into_iter()
+        .all(found);
+    let kind_ready = (found("docker") || found("podman")) && found("kind") && found("kubectl");
+    Report {
+        tools,
+        sandbox_ready,
+        kind_ready,
+    }
+}
+
+fn probe(tool: &Tool) -> Probe {
+    let path = find_in_path(tool.name);
+    let version = path
+        .as_deref()
+        .and_then(|p| version_line(p, tool.version_args));
+    Probe {
+        name: tool.name,
+        needed_by: tool.needed_by,
+        purpose: tool.purpose,
+        path,
+        version,
+        install: tool.install,
+    }
+}
+
+/// The first executable named `name` on PATH.
+pub fn find_in_path(name: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|dir| dir.join(name))
+        .find(|candidate| is_executable(candidate))
+}
+
+fn is_executable(path: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    path.metadata()
+        .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+}
+
+fn version_line(program: &Path, args: &[&str]) -> Option<String> {
+    let output = Command::new(program).args(args).output().ok()?;
+    let text = if output.stdout.is_empty() {
+        output.stderr
+    } else {
+        output.stdout
+    };
+    String::from_utf8_lossy(&text)
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .map(str::to_string)
+}

@@ -1,0 +1,72 @@
+//! Errors a user can hit, each saying what happened and what to do next, and the exit codes
+//! they map to.
+
+use crate::catalog::CatalogErrors;
+use crate::home::HomeError;
+use crate::store::StoreError;
+use crate::suggest::format_suggestions;
+
+/// Exit codes, documented in the README.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum ExitStatus {
+    Success = 0,
+    /// A grading found the lab still broken; or a general failure.
+    Fail = 1,
+    /// Bad usage: an unknown flag, lab, lesson or domain.
+    Usage = 2,
+    /// The grader could not look (tool missing, node gone).
+    Invalid = 3,
+    /// The environment is not usable: a damaged database, an invalid catalog, no home.
+    Environment = 4,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The learner named a lab the catalog does not have.
+    #[error("no lab named `{name}`{}\nhint: `ckalab labs` lists every lab", format_suggestions(.suggestions))]
+    UnknownLab {
+        name: String,
+        suggestions: Vec<String>,
+    },
+    /// The learner named a lesson or component no lesson covers.
+    #[error("no lesson or component named `{name}`{}\nhint: `ckalab learn` lists every lesson", format_suggestions(.suggestions))]
+    UnknownTopic {
+        name: String,
+        suggestions: Vec<String>,
+    },
+    /// The learner named a CKA domain that does not exist.
+    #[error("no CKA domain named `{name}`{}\nhint: domains are {}", format_suggestions(.suggestions), crate::catalog::Domain::ALL.map(|d| d.id()).join(", "))]
+    UnknownDomain {
+        name: String,
+        suggestions: Vec<String>,
+    },
+    #[error(transparent)]
+    Catalog(#[from] CatalogErrors),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Home(#[from] HomeError),
+    /// Writing to the terminal failed (a closed pipe is not reported).
+    #[error("cannot write the output: {0}")]
+    Output(#[from] std::io::Error),
+}
+
+impl Error {
+    pub fn exit_status(&self) -> ExitStatus {
+        match self {
+            Error::UnknownLab { .. } | Error::UnknownTopic { .. } | Error::UnknownDomain { .. } => {
+                ExitStatus::Usage
+            }
+            Error::Catalog(_) | Error::Store(_) | Error::Home(_) => ExitStatus::Environment,
+            Error::Output(_) => ExitStatus::Fail,
+        }
+    }
+
+    /// `ckalab labs | head -1` closes the pipe early: that is a normal end, not an error.
+    pub fn is_broken_pipe(&self) -> bool {
+        matches!(self, Error::Output(err) if err.kind() == std::io::ErrorKind::BrokenPipe)
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,254 @@
+//! The shipped catalog is complete, and a broken one is refused with file, line and a hint.
+
+use ckalab::catalog::{BackendKind, Catalog};
+
+use crate::{CatalogCopy, repo_root};
+
+const SEED_LABS: [&str; 5] = [
+    "apiserver-flags",
+    "cri-plugin-disabled",
+    "etcd-restore",
+    "expired-certs",
+    "runtime-endpoint",
+];
+
+#[test]
+fn the_shipped_catalog_loads_from_disk_and_embedded_alike() {
+    let from_disk = Catalog::from_dir(repo_root()).unwrap_or_else(|e| panic!("{e}"));
+    let embedded = Catalog::load().unwrap_or_else(|e| panic!("{e}"));
+    let ids = |c: &Catalog| c.lab_ids().map(String::from).collect::<Vec<_>>();
+    assert_eq!(ids(&from_disk), ids(&embedded));
+    assert_eq!(from_disk.lessons().len(), embedded.lessons().len());
+}
+
+#[test]
+fn every_seed_lab_is_complete() {
+    let catalog = Catalog::from_dir(repo_root()).unwrap_or_else(|e| panic!("{e}"));
+    for id in SEED_LABS {
+        let lab = catalog
+            .lab(id)
+            .unwrap_or_else(|| panic!("seed lab {id} missing"));
+        assert!(
+            lab.hints.len() >= 3,
+            "{id}: hints should lead from direction to answer"
+        );
+        assert!(!lab.checks.is_empty(), "{id}: no checks");
+        assert!(!lab.solution.is_empty() || lab.variants.iter().all(|v| !v.solution.is_empty()));
+        assert!(
+            lab.backends.contains(&BackendKind::Sandbox),
+            "{id}: must run offline"
+        );
+        let lesson = catalog
+            .lesson(&lab.lesson)
+            .expect("the loader checks lesson links");
+        assert!(
+            lesson.practise_labs.iter().any(|l| l == id),
+            "{id}: its lesson should practise it"
+        );
+    }
+    let flags = catalog.lab("apiserver-flags").expect("seed lab");
+    assert!(
+        flags.variants.len() >= 3,
+        "apiserver-flags draws from at least three breaks"
+    );
+}
+
+#[test]
+fn at_least_twelve_lessons_each_ending_with_practise_it() {
+    let catalog = Catalog::from_dir(repo_root()).unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        catalog.lessons().len() >= 12,
+        "only {} lessons",
+        catalog.lessons().len()
+    );
+    for lesson in catalog.lessons() {
+        assert!(
+            !lesson.practise_labs.is_empty(),
+            "{} practises no lab",
+            lesson.id
+        );
+        let last_heading = lesson.body.lines().rfind(|l| l.starts_with("## "));
+        assert_eq!(last_heading, Some("## Practise it"), "{}", lesson.id);
+    }
+}
+
+/// Breaks one file of a copied catalog and expects `ckalab labs` to refuse it.
+fn refused(copy: &CatalogCopy, file_and_line: &str, message: &str) {
+    copy.test()
+        .run(&["labs"])
+        .exit(4)
+        .stderr_has("the lab catalog is invalid")
+        .stderr_has(file_and_line)
+        .stderr_has(message)
+        .stderr_has("hint:");
+}
+
+#[test]
+fn malformed_yaml_names_file_and_line() {
+    let copy = CatalogCopy::new();
+    copy.edit(
+        "labs/runtime-endpoint/lab.yaml",
+        "difficulty: 2",
+        "difficulty: [2",
+    );
+    refused(&copy, "labs/runtime-endpoint/lab.yaml:5", "");
+}
+
+#[test]
+fn an_unknown_field_is_an_error_with_its_line() {
+    let copy = CatalogCopy::new();
+    copy.edit(
+        "labs/etcd-restore/lab.yaml",
+        "minutes: 20",
+        "minutes: 20\nminuets: 20",
+    );
+    refused(
+        &copy,
+        "labs/etcd-restore/lab.yaml:6",
+        "unknown field `minuets`",
+    );
+}
+
+#[test]
+fn an_unknown_step_kind_is_an_error_listing_the_kinds() {
+    let copy = CatalogCopy::new();
+    copy.edit(
+        "labs/cri-plugin-disabled/lab.yaml",
+        "  - restart: containerd\n",
+        "  - reboot: containerd\n",
+    );
+    refused(
+        &copy,
+        "labs/cri-plugin-disabled/lab.yaml:",
+        "unknown variant `reboot`",
+    );
+    copy.test().run(&["labs"]).stderr_has("restart");
+}
+
+#[test]
+fn an_unknown_check_kind_is_an_error() {
+    let copy = CatalogCopy::new();
+    copy.edit(
+        "labs/runtime-endpoint/lab.yaml",
+        "  - node_ready\n",
+        "  - node_is_ready\n",
+    );
+    refused(
+        &copy,
+        "labs/runtime-endpoint/lab.yaml:",
+        "unknown variant `node_is_ready`",
+    );
+}
+
+#[test]
+fn a_missing_lesson_link_is_an_error_with_a_suggestion() {
+    let copy = CatalogCopy::new();
+    copy.edit("labs/etcd-restore/lab.yaml", "lesson: etcd", "lesson: etc");
+    refused(&copy, "labs/etcd-restore/lab.yaml:7", "no lesson `etc`");
+    copy.test()
+        .run(&["labs"])
+        .stderr_has("did you mean `etcd`?");
+}
+
+#[test]
+fn a_lab_without_hints_is_an_error() {
+    let copy = CatalogCopy::new();
+    let text = copy.read("labs/runtime-endpoint/lab.yaml");
+    let start = text.find("hints:").expect("hints");
+    let end = text.find("setup:").expect("setup");
+    copy.write(
+        "labs/runtime-endpoint/lab.yaml",
+        &format!("{}hints: []\n\n{}", &text[..start], &text[end..]),
+    );
+    refused(&copy, "labs/runtime-endpoint/lab.yaml:", "`hints` is empty");
+}
+
+#[test]
+fn a_lab_without_solution_is_an_error() {
+    let copy = CatalogCopy::new();
+    let text = copy.read("labs/expired-certs/lab.yaml");
+    let start = text.find("\nsolution:").expect("solution");
+    let end = text.find("\n# Renewed").expect("near_miss comment");
+    copy.write(
+        "labs/expired-certs/lab.yaml",
+        &format!("{}\nsolution: []\n{}", &text[..start], &text[end..]),
+    );
+    refused(&copy, "labs/expired-certs/lab.yaml:", "no solution steps");
+}
+
+#[test]
+fn a_folder_and_id_mismatch_is_an_error() {
+    let copy = CatalogCopy::new();
+    copy.edit(
+        "labs/etcd-restore/lab.yaml",
+        "id: etcd-restore",
+        "id: etcd-restores",
+    );
+    refused(
+        &copy,
+        "labs/etcd-restore/lab.yaml:1",
+        "not the folder's name",
+    );
+}
+
+#[test]
+fn a_task_that_does_not_render_is_an_error() {
+    let copy = CatalogCopy::new();
+    copy.edit("labs/etcd-restore/lab.yaml", "{{ node }}", "{{ nodename }}");
+    refused(
+        &copy,
+        "labs/etcd-restore/lab.yaml:",
+        "the task does not render",
+    );
+}
+
+#[test]
+fn a_lesson_without_practise_it_is_an_error() {
+    let copy = CatalogCopy::new();
+    let text = copy.read("content/lessons/etcd.md");
+    let cut = text.find("## Practise it").expect("section");
+    copy.write("content/lessons/etcd.md", &text[..cut]);
+    refused(
+        &copy,
+        "content/lessons/etcd.md:",
+        "no \"Practise it\" section",
+    );
+}
+
+#[test]
+fn a_lesson_linking_a_missing_lab_is_an_error() {
+    let copy = CatalogCopy::new();
+    copy.edit(
+        "content/lessons/etcd.md",
+        "ckalab start etcd-restore",
+        "ckalab start etcd-restor",
+    );
+    refused(
+        &copy,
+        "content/lessons/etcd.md:",
+        "links `etcd-restor`, which is not a lab",
+    );
+}
+
+#[test]
+fn lesson_front_matter_is_validated() {
+    let copy = CatalogCopy::new();
+    copy.edit("content/lessons/kubelet.md", "summary:", "sumary:");
+    refused(
+        &copy,
+        "content/lessons/kubelet.md:2",
+        "unknown field `sumary`",
+    );
+}
+
+#[test]
+fn a_new_lab_is_a_new_folder() {
+    let copy = CatalogCopy::new();
+    let text = copy
+        .read("labs/runtime-endpoint/lab.yaml")
+        .replace("id: runtime-endpoint", "id: runtime-endpoint-2");
+    copy.write("labs/runtime-endpoint-2/lab.yaml", &text);
+    let run = copy.test().run(&["labs", "--json"]).success();
+    let labs = run.json()["labs"].as_array().expect("labs").len();
+    assert_eq!(labs, 6);
+}

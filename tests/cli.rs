@@ -1,0 +1,133 @@
+//! Reading labs and lessons from the command line, and what happens on a typo.
+
+use std::process::Stdio;
+
+use crate::Test;
+
+#[test]
+fn show_prints_the_task_with_real_paths_without_starting_anything() {
+    let test = Test::new();
+    let run = test.run(&["show", "etcd-restore"]).success();
+    let node = test.home().join("sandbox/controlplane");
+    run.stdout_has("etcd-restore — Bring deleted objects back from an etcd snapshot")
+        .stdout_has(&format!("{}/var/backups/etcd/snapshot.db", node.display()))
+        .stdout_has("ckalab learn etcd")
+        .stdout_has("What you would see");
+    assert!(!node.exists(), "show must not build a node");
+}
+
+#[test]
+fn an_unknown_lab_exits_2_and_suggests_the_closest_ids() {
+    Test::new()
+        .run(&["show", "etcd-restor"])
+        .exit(2)
+        .stderr_has("no lab named `etcd-restor`")
+        .stderr_has("did you mean `etcd-restore`?")
+        .stderr_has("ckalab labs");
+}
+
+#[test]
+fn an_unknown_topic_exits_2_and_suggests_lessons() {
+    Test::new()
+        .run(&["learn", "kubelt"])
+        .exit(2)
+        .stderr_has("no lesson or component named `kubelt`")
+        .stderr_has("`kubelet`");
+    Test::new()
+        .run(&["explain", "api-servr"])
+        .exit(2)
+        .stderr_has("did you mean");
+}
+
+#[test]
+fn an_unknown_domain_exits_2() {
+    Test::new()
+        .run(&["labs", "--domain", "troubleshoot"])
+        .exit(2)
+        .stderr_has("did you mean `troubleshooting`?");
+}
+
+#[test]
+fn a_usage_error_exits_2() {
+    Test::new()
+        .run(&["labs", "--bogus"])
+        .exit(2)
+        .stderr_has("--bogus");
+}
+
+#[test]
+fn labs_filters_by_domain() {
+    let run = Test::new()
+        .run(&["labs", "--domain", "cluster-architecture", "--json"])
+        .success();
+    let ids: Vec<String> = run.json()["labs"]
+        .as_array()
+        .expect("labs")
+        .iter()
+        .map(|lab| lab["id"].as_str().expect("id").to_string())
+        .collect();
+    assert_eq!(ids, ["etcd-restore", "expired-certs"]);
+}
+
+#[test]
+fn labs_piped_into_head_exits_0() {
+    let test = Test::new();
+    let shell = format!(
+        "set -o pipefail; '{}' labs | head -1",
+        env!("CARGO_BIN_EXE_ckalab")
+    );
+    let output = std::process::Command::new("bash")
+        .args(["-c", &shell])
+        .env("CKALAB_HOME", test.home())
+        .output()
+        .expect("bash runs");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(String::from_utf8_lossy(&output.stdout).starts_with("LAB"));
+    assert!(
+        output.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+#[test]
+fn a_closed_stdout_is_a_normal_end() {
+    // A pipe whose reader is gone before ckalab writes: every write fails with EPIPE.
+    let (reader, writer) = std::io::pipe().expect("pipe");
+    drop(reader);
+    let output = Test::new()
+        .command(&["learn", "etcd"])
+        .stdout(Stdio::from(writer))
+        .stderr(Stdio::piped())
+        .output()
+        .expect("ckalab runs");
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        output.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+#[test]
+fn missing_home_says_how_to_fix_it() {
+    Test::new()
+        .command(&["labs"])
+        .env_remove("CKALAB_HOME")
+        .env_remove("XDG_DATA_HOME")
+        .env_remove("HOME")
+        .output()
+        .map(|output| crate::Run { output })
+        .expect("runs")
+        .exit(4)
+        .stderr_has("set CKALAB_HOME");
+}

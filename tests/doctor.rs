@@ -1,0 +1,59 @@
+//! `ckalab doctor` finds tools on PATH and says how to install the missing ones.
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+
+use crate::Test;
+
+fn fake_tool(dir: &Path, name: &str, version: &str) {
+    let path = dir.join(name);
+    std::fs::write(&path, format!("#!/bin/sh\necho '{version}'\n")).expect("write");
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+}
+
+#[test]
+fn nothing_installed_exits_4_with_install_commands() {
+    let empty = tempfile::tempdir().expect("dir");
+    let run = Test::new()
+        .env("PATH", empty.path().to_string_lossy())
+        .run(&["doctor"])
+        .exit(4);
+    run.stdout_has("sudo apt-get install -y etcd-server")
+        .stdout_has("sudo apt-get install -y etcd-client")
+        .stdout_has("sudo apt-get install -y containerd")
+        .stdout_has("kind.sigs.k8s.io/dl/v0.31.0")
+        .stdout_has("sandbox backend (no Docker needed): not ready");
+}
+
+#[test]
+fn sandbox_tools_present_make_the_sandbox_ready() {
+    let bin = tempfile::tempdir().expect("dir");
+    fake_tool(bin.path(), "etcd", "etcd Version: 3.4.23");
+    fake_tool(bin.path(), "etcdctl", "etcdctl version: 3.4.23");
+    fake_tool(
+        bin.path(),
+        "containerd",
+        "containerd github.com/containerd/containerd 1.6.20",
+    );
+    fake_tool(bin.path(), "openssl", "OpenSSL 3.0.17");
+    let test = Test::new().env("PATH", bin.path().to_string_lossy());
+    test.run(&["doctor"])
+        .success()
+        .stdout_has("etcd Version: 3.4.23")
+        .stdout_has("sandbox backend (no Docker needed): ready")
+        .stdout_has("kind backend (a real cluster):      not ready")
+        .stdout_has("curl -LO https://dl.k8s.io/release/v1.35.0/bin/linux/amd64/kubectl");
+
+    let json = test.run(&["doctor", "--json"]).success().json();
+    assert_eq!(json["sandbox_ready"], true);
+    assert_eq!(json["kind_ready"], false);
+    let etcd = json["tools"]
+        .as_array()
+        .expect("tools")
+        .iter()
+        .find(|t| t["name"] == "etcd")
+        .expect("etcd")
+        .clone();
+    assert_eq!(etcd["version"], "etcd Version: 3.4.23");
+    assert_eq!(etcd["needed_by"], "sandbox");
+}
