@@ -91,7 +91,13 @@ fn malformed_yaml_names_file_and_line() {
         "difficulty: 2",
         "difficulty: [2",
     );
-    refused(&copy, "labs/runtime-endpoint/lab.yaml:5", "");
+    refused(
+        &copy,
+        "labs/runtime-endpoint/lab.yaml:4",
+        "expected string scalar",
+    );
+    // One broken file is one problem: lessons linking the lab are not blamed for it.
+    copy.test().run(&["labs"]).stderr_has("(1 problem)");
 }
 
 #[test]

@@ -18,7 +18,7 @@ pub fn migrations_count() -> i64 {
 }
 
 const V1: &str = "
-PRAGMA application_id = 1668246626;
+PRAGMA application_id = 1667984482;
 
 -- One start of a lab. `result` is the latest grading (NULL until graded).
 CREATE TABLE attempts (

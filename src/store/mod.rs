@@ -93,13 +93,26 @@ pub struct AttemptRow {
     pub lab_id: String,
     pub variant: Option<String>,
     pub backend: String,
-    #[serde(with = "jiff::fmt::serde::timestamp::second::required")]
+    /// RFC 3339, as the README documents.
+    #[serde(serialize_with = "rfc3339")]
     pub started_at: Timestamp,
-    #[serde(with = "jiff::fmt::serde::timestamp::second::optional")]
+    #[serde(serialize_with = "rfc3339_optional")]
     pub ended_at: Option<Timestamp>,
     pub hints_used: u32,
     pub solution_revealed: bool,
     pub result: Option<Verdict>,
+}
+
+/// Whole seconds in UTC (`2026-11-03T10:00:00Z`): JSON readers need no sub-second parsing.
+fn rfc3339<S: serde::Serializer>(at: &Timestamp, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_str(&at.strftime("%Y-%m-%dT%H:%M:%SZ"))
+}
+
+fn rfc3339_optional<S: serde::Serializer>(at: &Option<Timestamp>, s: S) -> Result<S::Ok, S::Error> {
+    match at {
+        Some(at) => rfc3339(at, s),
+        None => s.serialize_none(),
+    }
 }
 
 /// One check's outcome inside a grading.
