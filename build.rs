@@ -1,11 +1,13 @@
 //! Embeds the catalog (`labs/` and `content/`) into the binary, so an installed `ckalab` needs
 //! no data files next to it. `CKALAB_CATALOG=<dir>` still loads a catalog from disk at run time.
+//! Also compiles the CRI v1 client from `proto/cri.proto` with protox (pure Rust: no `protoc`).
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::{env, fs};
 
 fn main() {
+    compile_cri();
     let root =
         PathBuf::from(env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
     let mut files = Vec::new();
@@ -46,4 +48,13 @@ fn collect(root: &Path, dir: &Path, files: &mut Vec<String>) {
             files.push(rel.to_string_lossy().replace('\\', "/"));
         }
     }
+}
+
+fn compile_cri() {
+    println!("cargo:rerun-if-changed=proto");
+    let descriptors = protox::compile(["cri.proto"], ["proto"]).expect("proto/cri.proto compiles");
+    tonic_prost_build::configure()
+        .build_server(false)
+        .compile_fds(descriptors)
+        .expect("generate the CRI client");
 }

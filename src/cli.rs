@@ -2,10 +2,21 @@
 
 use clap::{Parser, Subcommand, ValueEnum};
 
-use crate::commands::{
-    doctor::DoctorArgs, explain::ExplainArgs, labs::LabsArgs, learn::LearnArgs,
-    progress::ProgressArgs, show::ShowArgs,
-};
+use crate::commands::check::CheckArgs;
+use crate::commands::doctor::DoctorArgs;
+use crate::commands::explain::ExplainArgs;
+use crate::commands::hint::HintArgs;
+use crate::commands::internal::{AgentArgs, ApplyArgs, NodeToolArgs};
+use crate::commands::labs::LabsArgs;
+use crate::commands::learn::LearnArgs;
+use crate::commands::progress::ProgressArgs;
+use crate::commands::reset::ResetArgs;
+use crate::commands::shell::ShellArgs;
+use crate::commands::show::ShowArgs;
+use crate::commands::solution::SolutionArgs;
+use crate::commands::start::StartArgs;
+use crate::commands::status::StatusArgs;
+use crate::commands::stop::StopArgs;
 use crate::ui::ColorChoice;
 
 /// A hands-on trainer for the Certified Kubernetes Administrator exam: ckalab breaks a
@@ -30,6 +41,20 @@ pub enum Command {
     Explain(ExplainArgs),
     Progress(ProgressArgs),
     Doctor(DoctorArgs),
+    Start(StartArgs),
+    Status(StatusArgs),
+    Check(CheckArgs),
+    Hint(HintArgs),
+    Solution(SolutionArgs),
+    Reset(ResetArgs),
+    Stop(StopArgs),
+    Shell(ShellArgs),
+    #[command(name = "__agent", hide = true)]
+    Agent(AgentArgs),
+    #[command(name = "__node", hide = true)]
+    Node(NodeToolArgs),
+    #[command(name = "__apply", hide = true)]
+    Apply(ApplyArgs),
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]

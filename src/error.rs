@@ -47,6 +47,28 @@ pub enum Error {
     Store(#[from] StoreError),
     #[error(transparent)]
     Home(#[from] HomeError),
+    #[error(transparent)]
+    Sandbox(#[from] crate::sandbox::SandboxError),
+    /// A command that needs a lab in progress ran without one.
+    #[error(
+        "no lab is in progress\nhint: `ckalab labs` lists the labs; `ckalab start <lab>` starts one"
+    )]
+    NoLab,
+    /// A lab's own step failed: a bug in the lab or a broken node.
+    #[error(
+        "{0}\nhint: `ckalab reset` rebuilds the node; if this keeps happening, the lab is broken: please report it"
+    )]
+    Step(#[from] crate::engine::steps::StepError),
+    /// The learner named a variant the lab does not have.
+    #[error("lab `{lab}` has no variant `{name}`\nhint: its variants are {known}")]
+    UnknownVariant {
+        lab: String,
+        name: String,
+        known: String,
+    },
+    /// Starting the async runtime or a child process failed.
+    #[error("{0}")]
+    System(String),
     /// Writing to the terminal failed (a closed pipe is not reported).
     #[error("cannot write the output: {0}")]
     Output(#[from] std::io::Error),
@@ -58,8 +80,13 @@ impl Error {
             Error::UnknownLab { .. } | Error::UnknownTopic { .. } | Error::UnknownDomain { .. } => {
                 ExitStatus::Usage
             }
-            Error::Catalog(_) | Error::Store(_) | Error::Home(_) => ExitStatus::Environment,
-            Error::Output(_) => ExitStatus::Fail,
+            Error::UnknownVariant { .. } | Error::NoLab => ExitStatus::Usage,
+            Error::Catalog(_) | Error::Store(_) | Error::Home(_) | Error::System(_) => {
+                ExitStatus::Environment
+            }
+            // A node that cannot run means the lab cannot be graded: INVALID, not a wrong answer.
+            Error::Sandbox(_) => ExitStatus::Invalid,
+            Error::Output(_) | Error::Step(_) => ExitStatus::Fail,
         }
     }
 

@@ -5,6 +5,7 @@
 mod catalog;
 mod cli;
 mod doctor;
+mod labs;
 mod lessons;
 mod output;
 mod store;

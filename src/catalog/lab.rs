@@ -42,6 +42,55 @@ pub struct Lab {
     pub near_miss: Vec<Step>,
 }
 
+impl Lab {
+    pub fn variant(&self, id: &str) -> Option<&Variant> {
+        self.variants.iter().find(|v| v.id == id)
+    }
+
+    /// The lab's steps of one list followed by the variant's.
+    fn joined<'a>(
+        &'a self,
+        variant: Option<&'a Variant>,
+        pick: impl Fn(&'a Variant) -> &'a [Step],
+        own: &'a [Step],
+    ) -> Vec<Step> {
+        own.iter()
+            .chain(variant.map(pick).unwrap_or_default())
+            .cloned()
+            .collect()
+    }
+
+    pub fn setup_steps(&self, variant: Option<&Variant>) -> Vec<Step> {
+        self.joined(variant, |v| &v.setup, &self.setup)
+    }
+
+    /// The variant's fix comes first: the lab's own solution steps wait for the outcome.
+    pub fn solution_steps(&self, variant: Option<&Variant>) -> Vec<Step> {
+        variant
+            .map(|v| v.solution.clone())
+            .unwrap_or_default()
+            .into_iter()
+            .chain(self.solution.iter().cloned())
+            .collect()
+    }
+
+    pub fn near_miss_steps(&self, variant: Option<&Variant>) -> Vec<Step> {
+        self.joined(variant, |v| &v.near_miss, &self.near_miss)
+    }
+
+    pub fn expected_breaks(&self, variant: Option<&Variant>) -> Vec<ExpectBroken> {
+        self.verify_broken
+            .iter()
+            .chain(
+                variant
+                    .map(|v| v.verify_broken.as_slice())
+                    .unwrap_or_default(),
+            )
+            .cloned()
+            .collect()
+    }
+}
+
 /// One way of breaking a lab. Its steps run after the lab's own steps of the same list.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -1,11 +1,20 @@
 //! One file per verb: its clap arguments (the doc comment is its `--help`) and its `run`.
 
+pub mod check;
 pub mod doctor;
 pub mod explain;
+pub mod hint;
+pub mod internal;
 pub mod labs;
 pub mod learn;
 pub mod progress;
+pub mod reset;
+pub mod shell;
 pub mod show;
+pub mod solution;
+pub mod start;
+pub mod status;
+pub mod stop;
 
 use crate::catalog::{Catalog, NodeLayout, Ports};
 use crate::cli::Command;
@@ -23,7 +32,46 @@ pub fn dispatch(ui: &mut Ui, command: Command) -> Result<ExitStatus> {
         Command::Explain(args) => explain::run(ui, args),
         Command::Progress(args) => progress::run(ui, args),
         Command::Doctor(args) => doctor::run(ui, args),
+        Command::Start(args) => start::run(ui, args),
+        Command::Status(args) => status::run(ui, args),
+        Command::Check(args) => check::run(ui, args),
+        Command::Hint(args) => hint::run(ui, args),
+        Command::Solution(args) => solution::run(ui, args),
+        Command::Reset(args) => reset::run(ui, args),
+        Command::Stop(args) => stop::run(ui, args),
+        Command::Shell(args) => shell::run(ui, args),
+        Command::Agent(args) => internal::agent(args),
+        Command::Node(args) => internal::node_tool(args),
+        Command::Apply(args) => internal::apply(ui, args),
     }
+}
+
+/// The async runtime for commands that talk to nodes.
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| Error::System(format!("cannot start the async runtime: {e}")))
+}
+
+/// The lab in progress with its catalog and backend.
+fn current_lab() -> Result<(
+    Home,
+    Catalog,
+    crate::session::Session,
+    crate::engine::backend::Backend,
+)> {
+    let home = Home::from_env()?;
+    let catalog = Catalog::load()?;
+    let session = crate::session::Session::load(&home).ok_or(Error::NoLab)?;
+    let node = crate::sandbox::SandboxNode::open(&home)?;
+    Ok((
+        home,
+        catalog,
+        session,
+        crate::engine::backend::Backend::Sandbox(node),
+    ))
 }
 
 fn open_store() -> Result<Store> {

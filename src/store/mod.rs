@@ -381,6 +381,17 @@ impl Store {
             .map_err(|e| self.err(e))
     }
 
+    /// Marks that the learner saw the canonical fix.
+    pub fn reveal_solution(&self, attempt_id: i64) -> Result<(), StoreError> {
+        self.conn
+            .execute(
+                "UPDATE attempts SET solution_revealed = 1 WHERE id = ?1",
+                [attempt_id],
+            )
+            .map(drop)
+            .map_err(|e| self.err(e))
+    }
+
     /// The attempt's hints counter, after adding one.
     pub fn count_hint(&self, attempt_id: i64) -> Result<u32, StoreError> {
         self.conn

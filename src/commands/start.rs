@@ -1,0 +1,247 @@
+use std::time::Duration;
+
+use clap::Args;
+use indicatif::{ProgressBar, ProgressStyle};
+
+use super::{find_lab, open_store, runtime};
+use crate::catalog::lab::Variant;
+use crate::catalog::{BackendKind, Catalog, Lab};
+use crate::engine::backend::Backend;
+use crate::engine::checks;
+use crate::engine::steps::run_steps;
+use crate::error::{Error, ExitStatus, Result};
+use crate::home::Home;
+use crate::sandbox::SandboxNode;
+use crate::session::Session;
+use crate::store::{CheckOutcome, Verdict};
+use crate::ui::Ui;
+
+/// Start a lab: build (or rebuild) the node, break it, verify the break, and show the task.
+#[derive(Debug, Args)]
+pub struct StartArgs {
+    /// The lab's id (`ckalab labs` lists them).
+    lab: String,
+
+    /// Where to run it. Only the sandbox is available in this version.
+    #[arg(long, value_parser = ["sandbox"], default_value = "sandbox")]
+    backend: String,
+
+    /// Show only the symptom, not the task: diagnose cold, as on a real incident.
+    #[arg(long)]
+    blind: bool,
+
+    /// Pick the lab's variant (for labs that break in several ways), instead of drawing one.
+    #[arg(long)]
+    variant: Option<String>,
+
+    /// Seed for drawing the variant, so the same seed gives the same break.
+    #[arg(long)]
+    seed: Option<u64>,
+}
+
+pub fn run(ui: &mut Ui, args: StartArgs) -> Result<ExitStatus> {
+    let catalog = Catalog::load()?;
+    let lab = find_lab(&catalog, &args.lab)?;
+    let variant = pick_variant(lab, args.variant.as_deref(), args.seed)?;
+    let home = Home::from_env()?;
+    home.ensure()?;
+    let store = open_store()?;
+    debug_assert_eq!(args.backend, BackendKind::Sandbox.id());
+
+    // A lab in progress ends here; its node is rebuilt below.
+    if let Some(previous) = Session::load(&home) {
+        ui.line(ui.dim(format!("(ending the lab in progress: {})", previous.lab_id)))?;
+        Session::clear(&home);
+    }
+    let progress = Progress::new();
+    progress.phase("building the sandbox node: PKI, manifests, containerd and kubelet config");
+    let node = SandboxNode::create(&home)?;
+    progress.phase("starting containerd, the kubelet, etcd and the API server");
+    node.start_agent()?;
+    let backend = Backend::Sandbox(node);
+    let rt = runtime()?;
+    rt.block_on(wait_healthy(&backend))?;
+
+    progress.phase(&format!("breaking the node: {}", lab.title));
+    rt.block_on(run_steps(&backend, &lab.setup_steps(variant)))?;
+    progress.phase("verifying the break took effect");
+    let verified = rt.block_on(verify_broken(&backend, lab, variant));
+    progress.finish();
+
+    let now = crate::clock::now();
+    let attempt_id = store.start_attempt(
+        &lab.id,
+        variant.map(|v| v.id.as_str()),
+        BackendKind::Sandbox.id(),
+        args.blind,
+        now,
+    )?;
+    if let Err(reason) = verified {
+        let mut store = store;
+        let outcome = CheckOutcome {
+            name: "the break took effect".into(),
+            verdict: Verdict::Invalid,
+            message: reason.clone(),
+        };
+        store.record_grading(attempt_id, now, Verdict::Invalid, &[outcome])?;
+        ui.error(&format!("the lab could not be set up: {reason}\nThis attempt is recorded as INVALID, not as a failure.\nhint: `ckalab reset`, then start again; if it repeats, please report it"));
+        return Ok(ExitStatus::Invalid);
+    }
+    let session = Session {
+        attempt_id,
+        lab_id: lab.id.clone(),
+        variant: variant.map(|v| v.id.clone()),
+        backend: BackendKind::Sandbox,
+        started_at: now,
+        blind: args.blind,
+        hints_shown: 0,
+        solution_revealed: false,
+        passed_at: None,
+    };
+    session
+        .save(&home)
+        .map_err(|e| Error::System(format!("cannot save the session: {e}")))?;
+
+    let layout = backend.layout();
+    ui.line(ui.bold(format!("{} — {}", lab.id, lab.title)))?;
+    ui.line(ui.dim(format!(
+        "sandbox node {} · about {} minutes · the clock is running",
+        layout.root, lab.minutes
+    )))?;
+    ui.line("")?;
+    if args.blind {
+        ui.line(ui.bold("Symptom (cold diagnosis: find the cause yourself)"))?;
+        ui.line(lab.symptom.trim())?;
+    } else {
+        ui.line(ui.bold("Task"))?;
+        ui.line(layout.render(&lab.task).unwrap_or_default().trim())?;
+    }
+    ui.line("")?;
+    ui.line(format!(
+        "The node's / is {}: a path like /etc/kubernetes in a manifest is that directory's etc/kubernetes.",
+        layout.root
+    ))?;
+    ui.line("Open a shell on the node: `ckalab shell` (systemctl, journalctl, crictl, etcdctl work there).")?;
+    ui.line(format!(
+        "Lesson: `ckalab learn {}` · hints: `ckalab hint` · grade: `ckalab check`",
+        lab.lesson
+    ))?;
+    Ok(ExitStatus::Success)
+}
+
+fn pick_variant<'l>(
+    lab: &'l Lab,
+    wanted: Option<&str>,
+    seed: Option<u64>,
+) -> Result<Option<&'l Variant>> {
+    if lab.variants.is_empty() && wanted.is_none() {
+        return Ok(None);
+    }
+    if let Some(name) = wanted {
+        return lab
+            .variant(name)
+            .map(Some)
+            .ok_or_else(|| Error::UnknownVariant {
+                lab: lab.id.clone(),
+                name: name.to_string(),
+                known: lab
+                    .variants
+                    .iter()
+                    .map(|v| v.id.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            });
+    }
+    let mut rng = seed.map_or_else(fastrand::Rng::new, fastrand::Rng::with_seed);
+    Ok(Some(&lab.variants[rng.usize(..lab.variants.len())]))
+}
+
+/// A fresh node is healthy when the node is Ready and the API server answers.
+pub async fn wait_healthy(backend: &Backend) -> Result<()> {
+    use crate::catalog::check::Check;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let mut last = None;
+        for check in [Check::NodeReady, Check::EtcdHealthy, Check::ApiserverReady] {
+            let result = checks::grade(backend, &check).await;
+            if result.verdict != Verdict::Pass {
+                last = Some(result);
+                break;
+            }
+        }
+        let Some(failing) = last else { return Ok(()) };
+        if failing.verdict == Verdict::Invalid || tokio::time::Instant::now() >= deadline {
+            return Err(Error::Sandbox(crate::sandbox::SandboxError::Build {
+                path: backend.host_path("/"),
+                reason: format!(
+                    "the fresh node is not healthy: {}: {}",
+                    failing.name, failing.message
+                ),
+            }));
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Polls the lab's expected breaks until each fails for its reason (a kubelet notices a change
+/// within seconds, not at once), or gives up after 45 s with what it saw.
+pub async fn verify_broken(
+    backend: &Backend,
+    lab: &Lab,
+    variant: Option<&Variant>,
+) -> std::result::Result<(), String> {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(45);
+    loop {
+        let mut problem = None;
+        for expected in lab.expected_breaks(variant) {
+            let result = checks::grade(backend, &expected.check).await;
+            let reason_ok = expected
+                .reason
+                .as_deref()
+                .is_none_or(|r| result.message.contains(r));
+            if result.verdict != Verdict::Fail || !reason_ok {
+                let wanted = expected
+                    .reason
+                    .map(|r| format!(" with \"{r}\""))
+                    .unwrap_or_default();
+                problem = Some(format!(
+                    "\"{}\" should fail{wanted}, but: {} ({})",
+                    result.name,
+                    result.message,
+                    result.verdict.as_str()
+                ));
+                break;
+            }
+        }
+        match problem {
+            None => return Ok(()),
+            Some(p) if tokio::time::Instant::now() >= deadline => return Err(p),
+            Some(_) => tokio::time::sleep(Duration::from_millis(250)).await,
+        }
+    }
+}
+
+/// The slow phases of `start`, on a spinner (hidden when stderr is not a terminal).
+struct Progress {
+    bar: ProgressBar,
+}
+
+impl Progress {
+    fn new() -> Progress {
+        let bar = ProgressBar::new_spinner();
+        bar.set_style(
+            ProgressStyle::with_template("{spinner} {msg} ({elapsed})")
+                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+        );
+        bar.enable_steady_tick(Duration::from_millis(120));
+        Progress { bar }
+    }
+
+    fn phase(&self, message: &str) {
+        self.bar.set_message(message.to_string());
+    }
+
+    fn finish(&self) {
+        self.bar.finish_and_clear();
+    }
+}

@@ -1,0 +1,413 @@
+//! Real x509 certificates for a node: the kubeadm PKI a sandbox node starts with, re-issuing a
+//! certificate with a chosen validity (the expired-certs lab), and inspecting one for graders.
+//! rcgen makes certificates, x509-parser reads them. Keys are ECDSA P-256 in PKCS#8, which
+//! etcd, openssl and rustls all read (kubeadm can use ECDSA too).
+
+use std::net::IpAddr;
+use std::path::Path;
+use std::time::{Duration, SystemTime};
+
+use rcgen::{
+    BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa,
+    Issuer, KeyPair, KeyUsagePurpose,
+};
+
+/// A certificate or key could not be made, read or written.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct PkiError(String);
+
+impl PkiError {
+    fn at(path: &Path, what: impl std::fmt::Display) -> PkiError {
+        PkiError(format!("{}: {what}", path.display()))
+    }
+}
+
+/// Who the node is: names and addresses its serving certificates carry.
+#[derive(Debug, Clone)]
+pub struct NodeIdentity {
+    pub node_name: String,
+    pub node_ip: IpAddr,
+}
+
+/// What a grader needs to know of a certificate.
+#[derive(Debug, Clone)]
+pub struct CertInfo {
+    pub not_before: SystemTime,
+    pub not_after: SystemTime,
+    pub subject_cn: String,
+    pub issuer_cn: String,
+}
+
+/// kubeadm's leaf certificates last a year, its CAs ten.
+const LEAF_DAYS: i64 = 365;
+const CA_DAYS: i64 = 3650;
+
+/// A leaf certificate of the PKI: issuer, file stem, CN, organisations, SANs, usage.
+type Leaf<'a> = (
+    &'a Issuer<'a, KeyPair>,
+    &'a str,
+    &'a str,
+    &'a [&'a str],
+    &'a [&'a str],
+    Usage,
+);
+
+enum Usage {
+    Server,
+    Client,
+    Both,
+}
+
+/// Writes the kubeadm PKI under `dir` (a node's `/etc/kubernetes/pki`).
+pub fn create_node_pki(dir: &Path, node: &NodeIdentity, now: SystemTime) -> Result<(), PkiError> {
+    let ip = node.node_ip.to_string();
+    let name = node.node_name.as_str();
+    let ca = make_ca(dir, "ca", "kubernetes", now)?;
+    let etcd_ca = make_ca(dir, "etcd/ca", "etcd-ca", now)?;
+    let front_proxy_ca = make_ca(dir, "front-proxy-ca", "front-proxy-ca", now)?;
+
+    let apiserver_sans = [
+        "kubernetes",
+        "kubernetes.default",
+        "kubernetes.default.svc",
+        "kubernetes.default.svc.cluster.local",
+        name,
+        "10.96.0.1",
+        &ip,
+    ];
+    let etcd_sans = ["localhost", name, &ip, "127.0.0.1", "::1"];
+    let leaves: [Leaf<'_>; 7] = [
+        (
+            &ca,
+            "apiserver",
+            "kube-apiserver",
+            &[],
+            &apiserver_sans,
+            Usage::Server,
+        ),
+        (
+            &ca,
+            "apiserver-kubelet-client",
+            "kube-apiserver-kubelet-client",
+            &["kubeadm:cluster-admins"],
+            &[],
+            Usage::Client,
+        ),
+        (
+            &etcd_ca,
+            "apiserver-etcd-client",
+            "kube-apiserver-etcd-client",
+            &[],
+            &[],
+            Usage::Client,
+        ),
+        (
+            &front_proxy_ca,
+            "front-proxy-client",
+            "front-proxy-client",
+            &[],
+            &[],
+            Usage::Client,
+        ),
+        (&etcd_ca, "etcd/server", name, &[], &etcd_sans, Usage::Both),
+        (&etcd_ca, "etcd/peer", name, &[], &etcd_sans, Usage::Both),
+        (
+            &etcd_ca,
+            "etcd/healthcheck-client",
+            "kube-etcd-healthcheck-client",
+            &[],
+            &[],
+            Usage::Client,
+        ),
+    ];
+    for (issuer, file, cn, orgs, sans, usage) in leaves {
+        let mut params = leaf_params(cn, orgs, sans, usage)?;
+        set_validity(&mut params, now, 0, LEAF_DAYS);
+        let key = KeyPair::generate().map_err(|e| PkiError(e.to_string()))?;
+        let cert = params
+            .signed_by(&key, issuer)
+            .map_err(|e| PkiError(format!("{file}: {e}")))?;
+        write_pair(dir, file, &cert.pem(), &key.serialize_pem())?;
+    }
+    // The service-account key pair: not a certificate, just a key and its public half.
+    let sa = KeyPair::generate().map_err(|e| PkiError(e.to_string()))?;
+    write(&dir.join("sa.key"), &sa.serialize_pem(), 0o600)?;
+    write(&dir.join("sa.pub"), &sa.public_key_pem(), 0o644)?;
+    Ok(())
+}
+
+/// Issues a new certificate at `cert` for the existing key at `key`, signed by `ca`/`ca_key`,
+/// with the subject, SANs and usages of the certificate at `like`, valid from `from_days` to
+/// `to_days` relative to `now` (negative: in the past).
+#[allow(clippy::too_many_arguments)]
+pub fn reissue(
+    cert: &Path,
+    key: &Path,
+    ca: &Path,
+    ca_key: &Path,
+    like: &Path,
+    from_days: i64,
+    to_days: i64,
+    now: SystemTime,
+) -> Result<(), PkiError> {
+    let mut params = params_like(&read(like)?).map_err(|e| PkiError::at(like, e))?;
+    set_validity(&mut params, now, from_days, to_days);
+    let key_pair = load_key(key)?;
+    let issuer = Issuer::from_ca_cert_pem(&read(ca)?, load_key(ca_key)?)
+        .map_err(|e| PkiError::at(ca, format!("not a CA certificate: {e}")))?;
+    let new = params
+        .signed_by(&key_pair, &issuer)
+        .map_err(|e| PkiError::at(cert, e))?;
+    write(cert, &new.pem(), 0o644)
+}
+
+/// The subject, SANs and usages of an existing leaf certificate, for its replacement.
+fn params_like(pem: &str) -> Result<CertificateParams, String> {
+    use x509_parser::extensions::GeneralName;
+    let (_, pem) = x509_parser::pem::parse_x509_pem(pem.as_bytes())
+        .map_err(|e| format!("no PEM block: {e}"))?;
+    let cert = pem
+        .parse_x509()
+        .map_err(|e| format!("not a certificate: {e}"))?;
+    let text = |attr: &x509_parser::x509::AttributeTypeAndValue| {
+        attr.as_str().map(str::to_string).map_err(|e| e.to_string())
+    };
+    let orgs = cert
+        .subject()
+        .iter_organization()
+        .map(text)
+        .collect::<Result<Vec<_>, _>>()?;
+    let cn = cert
+        .subject()
+        .iter_common_name()
+        .next()
+        .map(text)
+        .transpose()?
+        .unwrap_or_default();
+    let mut sans = Vec::new();
+    if let Ok(Some(ext)) = cert.subject_alternative_name() {
+        for name in &ext.value.general_names {
+            match name {
+                GeneralName::DNSName(dns) => sans.push(dns.to_string()),
+                GeneralName::IPAddress(bytes) => {
+                    let ip = match bytes.len() {
+                        4 => <[u8; 4]>::try_from(*bytes).map(IpAddr::from).ok(),
+                        16 => <[u8; 16]>::try_from(*bytes).map(IpAddr::from).ok(),
+                        _ => None,
+                    };
+                    sans.extend(ip.map(|ip| ip.to_string()));
+                }
+                _ => {}
+            }
+        }
+    }
+    let usage = match cert.extended_key_usage() {
+        Ok(Some(eku)) if eku.value.server_auth && eku.value.client_auth => Usage::Both,
+        Ok(Some(eku)) if eku.value.server_auth => Usage::Server,
+        _ => Usage::Client,
+    };
+    let orgs: Vec<&str> = orgs.iter().map(String::as_str).collect();
+    let sans: Vec<&str> = sans.iter().map(String::as_str).collect();
+    leaf_params(&cn, &orgs, &sans, usage).map_err(|e| e.to_string())
+}
+
+/// Reads the first certificate of a PEM file's contents.
+pub fn inspect(pem: &[u8]) -> Result<CertInfo, PkiError> {
+    let (_, pem) = x509_parser::pem::parse_x509_pem(pem)
+        .map_err(|e| PkiError(format!("no PEM block: {e}")))?;
+    let cert = pem
+        .parse_x509()
+        .map_err(|e| PkiError(format!("not an x509 certificate: {e}")))?;
+    let time = |t: x509_parser::time::ASN1Time| {
+        let seconds = t.timestamp();
+        if seconds >= 0 {
+            SystemTime::UNIX_EPOCH + Duration::from_secs(seconds.unsigned_abs())
+        } else {
+            SystemTime::UNIX_EPOCH - Duration::from_secs(seconds.unsigned_abs())
+        }
+    };
+    let cn = |name: &x509_parser::x509::X509Name| {
+        name.iter_common_name()
+            .next()
+            .and_then(|cn| cn.as_str().ok())
+            .unwrap_or_default()
+            .to_string()
+    };
+    Ok(CertInfo {
+        not_before: time(cert.validity().not_before),
+        not_after: time(cert.validity().not_after),
+        subject_cn: cn(cert.subject()),
+        issuer_cn: cn(cert.issuer()),
+    })
+}
+
+/// Whether the certificate's signature verifies with the CA's public key (what
+/// `openssl verify -CAfile ca.crt cert` checks, minus the dates, which graders check apart).
+pub fn signed_by(cert_pem: &[u8], ca_pem: &[u8]) -> Result<bool, PkiError> {
+    let (_, cert_pem) = x509_parser::pem::parse_x509_pem(cert_pem)
+        .map_err(|e| PkiError(format!("the certificate: no PEM block: {e}")))?;
+    let (_, ca_pem) = x509_parser::pem::parse_x509_pem(ca_pem)
+        .map_err(|e| PkiError(format!("the CA: no PEM block: {e}")))?;
+    let cert = cert_pem
+        .parse_x509()
+        .map_err(|e| PkiError(format!("the certificate: {e}")))?;
+    let ca = ca_pem
+        .parse_x509()
+        .map_err(|e| PkiError(format!("the CA: {e}")))?;
+    Ok(cert.issuer() == ca.subject() && cert.verify_signature(Some(ca.public_key())).is_ok())
+}
+
+fn make_ca(
+    dir: &Path,
+    file: &str,
+    cn: &str,
+    now: SystemTime,
+) -> Result<Issuer<'static, KeyPair>, PkiError> {
+    let mut params = CertificateParams::default();
+    params.distinguished_name = dn(cn, &[]);
+    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    params.key_usages = vec![
+        KeyUsagePurpose::DigitalSignature,
+        KeyUsagePurpose::KeyEncipherment,
+        KeyUsagePurpose::KeyCertSign,
+    ];
+    set_validity(&mut params, now, 0, CA_DAYS);
+    let key = KeyPair::generate().map_err(|e| PkiError(e.to_string()))?;
+    let cert = params
+        .self_signed(&key)
+        .map_err(|e| PkiError(format!("{file}: {e}")))?;
+    write_pair(dir, file, &cert.pem(), &key.serialize_pem())?;
+    Ok(Issuer::new(params, key))
+}
+
+fn leaf_params(
+    cn: &str,
+    orgs: &[&str],
+    sans: &[&str],
+    usage: Usage,
+) -> Result<CertificateParams, PkiError> {
+    let mut params = CertificateParams::new(sans.iter().map(|s| s.to_string()).collect::<Vec<_>>())
+        .map_err(|e| PkiError(format!("{cn}: {e}")))?;
+    params.distinguished_name = dn(cn, orgs);
+    params.key_usages = vec![
+        KeyUsagePurpose::DigitalSignature,
+        KeyUsagePurpose::KeyEncipherment,
+    ];
+    params.extended_key_usages = match usage {
+        Usage::Server => vec![ExtendedKeyUsagePurpose::ServerAuth],
+        Usage::Client => vec![ExtendedKeyUsagePurpose::ClientAuth],
+        Usage::Both => vec![
+            ExtendedKeyUsagePurpose::ServerAuth,
+            ExtendedKeyUsagePurpose::ClientAuth,
+        ],
+    };
+    params.use_authority_key_identifier_extension = true;
+    Ok(params)
+}
+
+fn dn(cn: &str, orgs: &[&str]) -> DistinguishedName {
+    let mut dn = DistinguishedName::new();
+    for org in orgs {
+        dn.push(DnType::OrganizationName, *org);
+    }
+    dn.push(DnType::CommonName, cn);
+    dn
+}
+
+fn set_validity(params: &mut CertificateParams, now: SystemTime, from_days: i64, to_days: i64) {
+    let now = time::OffsetDateTime::from(now);
+    // A few minutes of slack before "now", as kubeadm does for clock skew.
+    params.not_before = now + time::Duration::days(from_days) - time::Duration::minutes(5);
+    params.not_after = now + time::Duration::days(to_days);
+}
+
+fn load_key(path: &Path) -> Result<KeyPair, PkiError> {
+    KeyPair::from_pem(&read(path)?).map_err(|e| {
+        PkiError::at(
+            path,
+            format!(
+                "not a PKCS#8 private key ({e}); convert it with `openssl pkcs8 -topk8 -nocrypt`"
+            ),
+        )
+    })
+}
+
+fn read(path: &Path) -> Result<String, PkiError> {
+    std::fs::read_to_string(path).map_err(|e| PkiError::at(path, e))
+}
+
+fn write_pair(dir: &Path, file: &str, cert: &str, key: &str) -> Result<(), PkiError> {
+    write(&dir.join(format!("{file}.crt")), cert, 0o644)?;
+    write(&dir.join(format!("{file}.key")), key, 0o600)
+}
+
+fn write(path: &Path, text: &str, mode: u32) -> Result<(), PkiError> {
+    use std::os::unix::fs::PermissionsExt;
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).map_err(|e| PkiError::at(parent, e))?;
+    }
+    std::fs::write(path, text).map_err(|e| PkiError::at(path, e))?;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
+        .map_err(|e| PkiError::at(path, e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn node() -> NodeIdentity {
+        NodeIdentity {
+            node_name: "controlplane".into(),
+            node_ip: "127.0.0.1".parse().expect("ip"),
+        }
+    }
+
+    #[test]
+    fn the_node_pki_is_signed_by_its_cas() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        create_node_pki(dir.path(), &node(), SystemTime::now()).expect("pki");
+        let read = |f: &str| std::fs::read(dir.path().join(f)).expect(f);
+        assert_eq!(
+            signed_by(&read("apiserver.crt"), &read("ca.crt")).ok(),
+            Some(true)
+        );
+        assert_eq!(
+            signed_by(&read("etcd/server.crt"), &read("etcd/ca.crt")).ok(),
+            Some(true)
+        );
+        assert_eq!(
+            signed_by(&read("apiserver.crt"), &read("etcd/ca.crt")).ok(),
+            Some(false)
+        );
+        let info = inspect(&read("apiserver.crt")).expect("inspect");
+        assert_eq!(info.subject_cn, "kube-apiserver");
+        assert_eq!(info.issuer_cn, "kubernetes");
+        assert!(info.not_after > SystemTime::now() + Duration::from_secs(300 * 86_400));
+    }
+
+    #[test]
+    fn reissue_keeps_the_subject_and_moves_the_validity() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let p = |f: &str| dir.path().join(f);
+        create_node_pki(dir.path(), &node(), SystemTime::now()).expect("pki");
+        std::fs::copy(p("apiserver.crt"), p("old.crt")).expect("copy");
+        reissue(
+            &p("apiserver.crt"),
+            &p("apiserver.key"),
+            &p("ca.crt"),
+            &p("ca.key"),
+            &p("old.crt"),
+            -400,
+            -10,
+            SystemTime::now(),
+        )
+        .expect("reissue");
+        let new = std::fs::read(p("apiserver.crt")).expect("read");
+        let info = inspect(&new).expect("inspect");
+        assert_eq!(info.subject_cn, "kube-apiserver");
+        assert!(info.not_after < SystemTime::now());
+        let ca = std::fs::read(p("ca.crt")).expect("ca");
+        assert_eq!(signed_by(&new, &ca).ok(), Some(true));
+    }
+}

@@ -1,0 +1,659 @@
+//! The node agent: one background process per sandbox node. It runs containerd (the real
+//! binary, from the node's config.toml) and the kubelet model, which validates the CRI v1
+//! runtime API on its configured endpoint with a real gRPC call and runs the static pods from
+//! the manifests directory: the real etcd, the API server model, and the controller-manager and
+//! scheduler as idle containers. It acts on `systemctl` requests and publishes the node's state
+//! for `crictl`, `systemctl` and the graders. On SIGTERM it stops everything it started.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::time::Duration;
+
+use tokio::process::{Child, Command};
+use tokio::task::JoinHandle;
+use tokio::time::Instant;
+
+use super::container_log::ContainerLog;
+use super::journal::Journal;
+use super::pods::StaticPod;
+use super::state::{NodeState, PodState, StateFiles, UnitAction, UnitState};
+use super::{apiserver, files};
+
+/// How often the agent looks at requests, processes and manifests.
+const TICK: Duration = Duration::from_millis(200);
+/// The kubelet unit restarts a second after it fails, like kind's.
+const KUBELET_RESTART: Duration = Duration::from_secs(1);
+/// containerd.service's RestartSec.
+const CONTAINERD_RESTART: Duration = Duration::from_secs(5);
+/// Crash-loop back-off of static pods: shorter than the kubelet's 10 s so labs stay brisk.
+const BACKOFF_START: Duration = Duration::from_secs(2);
+const BACKOFF_MAX: Duration = Duration::from_secs(20);
+
+/// Runs the agent for the node at `root` until SIGTERM or SIGINT.
+pub fn run(root: PathBuf) -> std::io::Result<()> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async move {
+        let mut agent = Agent::new(root);
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+        let mut interrupt =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())?;
+        agent.start_containerd().await;
+        agent.start_kubelet();
+        loop {
+            agent.tick().await;
+            tokio::select! {
+                _ = tokio::time::sleep(TICK) => {}
+                _ = term.recv() => break,
+                _ = interrupt.recv() => break,
+            }
+        }
+        agent.shutdown().await;
+        Ok(())
+    })
+}
+
+enum Process {
+    Child(Child),
+    Task(JoinHandle<i32>),
+    /// A container with no behaviour of its own (controller-manager, scheduler).
+    Idle,
+}
+
+struct Container {
+    manifest: String,
+    process: Option<Process>,
+    state: PodState,
+    restart_at: Option<Instant>,
+    backoff: Duration,
+}
+
+struct Agent {
+    root: PathBuf,
+    node: String,
+    files: StateFiles,
+    journal: Journal,
+    state: NodeState,
+    containerd: Option<Child>,
+    containerd_restart_at: Option<Instant>,
+    kubelet_wanted: bool,
+    kubelet_running: bool,
+    kubelet_pid: u32,
+    kubelet_next_try: Instant,
+    containers: BTreeMap<String, Container>,
+    next_fake_pid: u32,
+}
+
+impl Agent {
+    fn new(root: PathBuf) -> Agent {
+        let node = root
+            .file_name()
+            .map_or_else(|| "node".into(), |n| n.to_string_lossy().into_owned());
+        let files = StateFiles::new(&root);
+        let mut state = NodeState {
+            agent_pid: std::process::id(),
+            ..NodeState::default()
+        };
+        for unit in super::state::UNITS {
+            let generation = files.read_request(unit).map_or(0, |r| r.generation);
+            state.units.insert(
+                unit.to_string(),
+                UnitState {
+                    generation,
+                    ..UnitState::default()
+                },
+            );
+        }
+        Agent {
+            journal: Journal::new(&root, &node),
+            root,
+            node,
+            files,
+            state,
+            containerd: None,
+            containerd_restart_at: None,
+            kubelet_wanted: true,
+            kubelet_running: false,
+            kubelet_pid: 0,
+            kubelet_next_try: Instant::now(),
+            containers: BTreeMap::new(),
+            next_fake_pid: 1200,
+        }
+    }
+
+    fn host(&self, node_path: &str) -> PathBuf {
+        self.root.join(node_path.trim_start_matches('/'))
+    }
+
+    fn fake_pid(&mut self) -> u32 {
+        self.next_fake_pid += 7;
+        self.next_fake_pid
+    }
+
+    fn set_unit(&mut self, unit: &str, active: &str, sub: &str, pid: u32) {
+        let entry = self.state.units.entry(unit.to_string()).or_default();
+        if entry.active != active || entry.sub != sub || entry.pid != pid {
+            entry.active = active.to_string();
+            entry.sub = sub.to_string();
+            entry.pid = pid;
+            entry.since = crate::clock::now().to_string();
+        }
+    }
+
+    async fn tick(&mut self) {
+        self.handle_requests().await;
+        self.watch_containerd().await;
+        if self.kubelet_wanted && Instant::now() >= self.kubelet_next_try {
+            self.kubelet_sync().await;
+        }
+        self.reap_containers().await;
+        if self.files.read_state().as_ref() != Some(&self.state) {
+            let _ = self.files.write_state(&self.state);
+        }
+    }
+
+    async fn handle_requests(&mut self) {
+        for unit in super::state::UNITS {
+            let Some(request) = self.files.read_request(unit) else {
+                continue;
+            };
+            let done = self.state.units.get(unit).map_or(0, |u| u.generation);
+            if request.generation <= done {
+                continue;
+            }
+            match (unit, request.action) {
+                ("containerd", UnitAction::Stop) => self.stop_containerd().await,
+                ("containerd", UnitAction::Start) => {
+                    if self.containerd.is_none() {
+                        self.start_containerd().await;
+                    }
+                }
+                ("containerd", UnitAction::Restart) => {
+                    self.stop_containerd().await;
+                    self.start_containerd().await;
+                }
+                (_, UnitAction::Stop) => self.stop_kubelet(),
+                (_, UnitAction::Start) => {
+                    if !self.kubelet_wanted {
+                        self.start_kubelet();
+                    }
+                }
+                (_, UnitAction::Restart) => {
+                    self.stop_kubelet();
+                    self.start_kubelet();
+                }
+            }
+            if let Some(u) = self.state.units.get_mut(unit) {
+                u.generation = request.generation;
+            }
+            // Act on the kubelet at once, so `systemctl restart` returns to a settled state.
+            if unit == "kubelet" && self.kubelet_wanted {
+                self.kubelet_sync().await;
+            }
+        }
+    }
+
+    async fn start_containerd(&mut self) {
+        let config = self.host("/etc/containerd/config.toml");
+        let log = self.journal.path("containerd");
+        let _ = std::fs::create_dir_all(self.host("/run/containerd"));
+        // A socket left by a killed containerd would look ready before the new one listens.
+        let _ = std::fs::remove_file(self.host(files::CONTAINERD_SOCKET));
+        let stderr = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&log);
+        let mut cmd = Command::new("containerd");
+        cmd.arg("--config")
+            .arg(&config)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .kill_on_drop(true);
+        match stderr {
+            Ok(file) => cmd.stderr(file),
+            Err(_) => cmd.stderr(Stdio::null()),
+        };
+        self.journal.systemd(
+            "containerd",
+            "Starting containerd.service - containerd container runtime...",
+        );
+        match cmd.spawn() {
+            Ok(mut child) => {
+                let pid = child.id().unwrap_or_default();
+                // containerd.service is Type=notify: systemd calls it started once it serves
+                // its socket (or has exited, which the watcher reports).
+                let socket = self.host(files::CONTAINERD_SOCKET);
+                let deadline = Instant::now() + Duration::from_secs(10);
+                while !socket.exists()
+                    && Instant::now() < deadline
+                    && matches!(child.try_wait(), Ok(None))
+                {
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+                self.containerd = Some(child);
+                self.containerd_restart_at = None;
+                self.journal.systemd(
+                    "containerd",
+                    "Started containerd.service - containerd container runtime.",
+                );
+                self.set_unit("containerd", "active", "running", pid);
+            }
+            Err(err) => {
+                self.journal.systemd(
+                    "containerd",
+                    &format!("containerd.service: Failed to locate executable containerd: {err}"),
+                );
+                self.set_unit("containerd", "failed", "failed", 0);
+            }
+        }
+    }
+
+    async fn stop_containerd(&mut self) {
+        if let Some(child) = self.containerd.take() {
+            self.journal.systemd(
+                "containerd",
+                "Stopping containerd.service - containerd container runtime...",
+            );
+            terminate(child).await;
+            self.journal.systemd(
+                "containerd",
+                "Stopped containerd.service - containerd container runtime.",
+            );
+        }
+        self.containerd_restart_at = None;
+        self.set_unit("containerd", "inactive", "dead", 0);
+    }
+
+    /// A containerd that exits on its own is restarted after RestartSec, like systemd does.
+    async fn watch_containerd(&mut self) {
+        if let Some(child) = self.containerd.as_mut()
+            && let Ok(Some(status)) = child.try_wait()
+        {
+            let code = status.code().unwrap_or(-1);
+            self.containerd = None;
+            self.journal.systemd(
+                "containerd",
+                &format!(
+                    "containerd.service: Main process exited, code=exited, status={code}/FAILURE"
+                ),
+            );
+            self.journal.systemd(
+                "containerd",
+                "containerd.service: Failed with result 'exit-code'.",
+            );
+            self.set_unit("containerd", "activating", "auto-restart", 0);
+            self.containerd_restart_at = Some(Instant::now() + CONTAINERD_RESTART);
+        }
+        if self
+            .containerd_restart_at
+            .is_some_and(|at| Instant::now() >= at)
+        {
+            self.start_containerd().await;
+        }
+    }
+
+    fn start_kubelet(&mut self) {
+        self.kubelet_wanted = true;
+        self.kubelet_next_try = Instant::now();
+    }
+
+    fn stop_kubelet(&mut self) {
+        if self.kubelet_wanted {
+            self.journal.systemd(
+                "kubelet",
+                "Stopping kubelet.service - kubelet: The Kubernetes Node Agent...",
+            );
+            self.journal.systemd(
+                "kubelet",
+                "Stopped kubelet.service - kubelet: The Kubernetes Node Agent.",
+            );
+        }
+        self.kubelet_wanted = false;
+        self.kubelet_running = false;
+        self.set_unit("kubelet", "inactive", "dead", 0);
+        self.state.node_ready = false;
+        self.state.node_reason = "kubelet stopped posting node status".into();
+    }
+
+    /// One pass of the kubelet: (re)start it when it is not running (validating the runtime),
+    /// then sync the static pods.
+    async fn kubelet_sync(&mut self) {
+        if !self.kubelet_running {
+            self.kubelet_pid = self.fake_pid();
+            self.journal.systemd(
+                "kubelet",
+                "Started kubelet.service - kubelet: The Kubernetes Node Agent.",
+            );
+        }
+        let pid = self.kubelet_pid;
+        match self.kubelet_validate().await {
+            Ok(config) => {
+                if !self.kubelet_running {
+                    self.journal.klog(
+                        "kubelet",
+                        "kubelet",
+                        pid,
+                        'I',
+                        "server.go:530",
+                        "\"Kubelet version\" kubeletVersion=\"v1.35.0\"",
+                    );
+                    self.journal.klog(
+                        "kubelet",
+                        "kubelet",
+                        pid,
+                        'I',
+                        "kubelet.go:2380",
+                        "\"Starting kubelet main sync loop\"",
+                    );
+                }
+                self.kubelet_running = true;
+                self.set_unit("kubelet", "active", "running", pid);
+                self.state.node_ready = true;
+                self.state.node_reason = "kubelet is posting ready status".into();
+                self.sync_pods(&config).await;
+                self.kubelet_next_try = Instant::now() + Duration::from_secs(1);
+            }
+            Err(err) => {
+                self.journal.klog(
+                    "kubelet",
+                    "kubelet",
+                    pid,
+                    'E',
+                    "run.go:72",
+                    &format!(
+                        "\"command failed\" err=\"failed to run Kubelet: {}\"",
+                        err.replace('"', "\\\"")
+                    ),
+                );
+                self.journal.systemd(
+                    "kubelet",
+                    "kubelet.service: Main process exited, code=exited, status=1/FAILURE",
+                );
+                self.journal.systemd(
+                    "kubelet",
+                    "kubelet.service: Failed with result 'exit-code'.",
+                );
+                self.kubelet_running = false;
+                self.set_unit("kubelet", "activating", "auto-restart", 0);
+                self.state.node_ready = false;
+                self.state.node_reason = err;
+                self.kubelet_next_try = Instant::now() + KUBELET_RESTART;
+            }
+        }
+    }
+
+    /// Reads the kubelet's config and validates its runtime endpoint, as the kubelet does at
+    /// start. Returns the static pod path.
+    async fn kubelet_validate(&self) -> Result<String, String> {
+        let config_path = "/var/lib/kubelet/config.yaml";
+        let text = std::fs::read_to_string(self.host(config_path)).map_err(|e| {
+            format!("failed to load kubelet config file, path: {config_path}, error: {e}")
+        })?;
+        let config = crate::engine::edit::parse_yaml(&text).map_err(|e| {
+            format!("failed to load kubelet config file, path: {config_path}, error: {e}")
+        })?;
+        let endpoint = config
+            .get("containerRuntimeEndpoint")
+            .and_then(|v| v.as_str())
+            .unwrap_or("unix:///run/containerd/containerd.sock")
+            .to_string();
+        let socket = crate::cri::socket_path(&endpoint)
+            .map_err(|e| format!("validate service connection: {e}"))?;
+        let host_socket = self.host(&socket.to_string_lossy());
+        crate::cri::version(&host_socket, &endpoint)
+            .await
+            .map_err(|e| format!("validate service connection: {e}"))?;
+        Ok(config
+            .get("staticPodPath")
+            .and_then(|v| v.as_str())
+            .unwrap_or("/etc/kubernetes/manifests")
+            .to_string())
+    }
+
+    /// Starts pods whose manifests appeared or changed, stops those whose manifests are gone,
+    /// and restarts crashed ones when their back-off ends.
+    async fn sync_pods(&mut self, static_pod_path: &str) {
+        let dir = self.host(static_pod_path);
+        let mut manifests = BTreeMap::new();
+        let mut entries: Vec<_> = std::fs::read_dir(&dir)
+            .map(|d| d.flatten().collect())
+            .unwrap_or_default();
+        entries.sort_by_key(|e| e.file_name());
+        for entry in entries {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            // The kubelet loads every file here except hidden ones.
+            if name.starts_with('.') || !entry.path().is_file() {
+                continue;
+            }
+            let Ok(text) = std::fs::read_to_string(entry.path()) else {
+                continue;
+            };
+            match StaticPod::parse(&text) {
+                Ok(pod) => {
+                    manifests.insert(pod.name.clone(), (text, pod));
+                }
+                Err(err) => {
+                    let pid = self.kubelet_pid;
+                    self.journal.klog("kubelet", "kubelet", pid, 'E', "file.go:187", &format!("\"Could not process manifest file\" err=\"{err}\" path=\"{static_pod_path}/{name}\""));
+                }
+            }
+        }
+        let gone: Vec<String> = self
+            .containers
+            .keys()
+            .filter(|k| !manifests.contains_key(*k))
+            .cloned()
+            .collect();
+        for name in gone {
+            if let Some(mut container) = self.containers.remove(&name) {
+                stop(&mut container).await;
+            }
+            self.state.pods.remove(&name);
+        }
+        for (name, (text, pod)) in manifests {
+            let changed = self
+                .containers
+                .get(&name)
+                .is_none_or(|c| c.manifest != text);
+            // `crictl stop` (or a lab step) asked for a new container.
+            let requested = std::fs::remove_file(self.files.pod_restart_path(&name)).is_ok();
+            if requested && let Some(old) = self.containers.get_mut(&name) {
+                stop(old).await;
+                old.restart_at = Some(Instant::now());
+            }
+            let due = self
+                .containers
+                .get(&name)
+                .is_some_and(|c| c.restart_at.is_some_and(|at| Instant::now() >= at));
+            if changed || due {
+                let attempt = match self.containers.get_mut(&name) {
+                    Some(old) if !changed => old.state.attempt + 1,
+                    Some(old) => {
+                        stop(old).await;
+                        0
+                    }
+                    None => 0,
+                };
+                let backoff = self
+                    .containers
+                    .get(&name)
+                    .filter(|_| !changed)
+                    .map_or(BACKOFF_START, |c| c.backoff);
+                let container = self.start_container(&pod, text, attempt, backoff);
+                self.state
+                    .pods
+                    .insert(name.clone(), container.state.clone());
+                self.containers.insert(name, container);
+            }
+        }
+    }
+
+    fn start_container(
+        &mut self,
+        pod: &StaticPod,
+        manifest: String,
+        attempt: u32,
+        backoff: Duration,
+    ) -> Container {
+        let id = format!("{:013x}", fastrand::u64(..) >> 12);
+        let log_node_path = format!(
+            "/var/log/pods/kube-system_{}-{}/{}/{attempt}.log",
+            pod.name, self.node, pod.name
+        );
+        let log = ContainerLog::new(self.host(&log_node_path));
+        let pid = self.fake_pid();
+        let process = match pod.command.first().map(String::as_str) {
+            Some("etcd") => self.spawn_etcd(pod, &log),
+            Some("kube-apiserver") => Some(Process::Task(tokio::spawn(apiserver::run(
+                self.root.clone(),
+                pod.clone(),
+                log.clone(),
+                pid,
+            )))),
+            Some(_) => Some(Process::Idle),
+            None => {
+                log.line("Error: no command");
+                None
+            }
+        };
+        let running = process.is_some();
+        let real_pid = match &process {
+            Some(Process::Child(child)) => child.id().unwrap_or_default(),
+            _ => 0,
+        };
+        Container {
+            manifest,
+            process,
+            state: PodState {
+                container_id: id,
+                attempt,
+                state: if running { "Running" } else { "Exited" }.into(),
+                exit_code: if running { None } else { Some(128) },
+                pid: real_pid,
+                started_at: crate::clock::now().to_string(),
+                log: log_node_path,
+            },
+            restart_at: if running {
+                None
+            } else {
+                Some(Instant::now() + backoff)
+            },
+            backoff,
+        }
+    }
+
+    /// The real etcd, with every path of its command line resolved through the pod's volumes.
+    /// A path no volume covers lands in the container's own throw-away file system.
+    fn spawn_etcd(&self, pod: &StaticPod, log: &ContainerLog) -> Option<Process> {
+        let scratch = self.host(&format!("/var/lib/ckalab/containers/{}", pod.name));
+        let _ = std::fs::remove_dir_all(&scratch);
+        let args: Vec<String> = pod
+            .command
+            .iter()
+            .skip(1)
+            .map(|arg| match arg.split_once('=') {
+                Some((flag, value)) if value.starts_with('/') => {
+                    let host = match pod.host_path(value) {
+                        Some(node_path) => self.host(&node_path),
+                        None => scratch.join(value.trim_start_matches('/')),
+                    };
+                    format!("{flag}={}", host.display())
+                }
+                _ => arg.clone(),
+            })
+            .collect();
+        let out = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(log.path())
+            .ok()?;
+        let err = out.try_clone().ok()?;
+        match Command::new("etcd")
+            .args(&args)
+            .stdin(Stdio::null())
+            .stdout(out)
+            .stderr(err)
+            .kill_on_drop(true)
+            .spawn()
+        {
+            Ok(child) => Some(Process::Child(child)),
+            Err(e) => {
+                log.line(&format!(
+                    "exec: \"etcd\": executable file not found in $PATH: {e}"
+                ));
+                None
+            }
+        }
+    }
+
+    /// Notices containers that exited and schedules their restart with back-off.
+    async fn reap_containers(&mut self) {
+        for (name, container) in self.containers.iter_mut() {
+            let code = match container.process.as_mut() {
+                Some(Process::Child(child)) => child
+                    .try_wait()
+                    .ok()
+                    .flatten()
+                    .map(|s| s.code().unwrap_or(137)),
+                Some(Process::Task(task)) if task.is_finished() => Some(task.await.unwrap_or(2)),
+                _ => None,
+            };
+            if let Some(code) = code {
+                container.process = None;
+                container.state.state = "Exited".into();
+                container.state.exit_code = Some(code);
+                container.restart_at = Some(Instant::now() + container.backoff);
+                container.backoff = (container.backoff * 2).min(BACKOFF_MAX);
+                self.state
+                    .pods
+                    .insert(name.clone(), container.state.clone());
+            }
+        }
+    }
+
+    async fn shutdown(&mut self) {
+        for container in self.containers.values_mut() {
+            stop(container).await;
+        }
+        self.stop_containerd().await;
+        self.kubelet_wanted = false;
+        self.set_unit("kubelet", "inactive", "dead", 0);
+        self.state.node_ready = false;
+        self.state.node_reason = "the sandbox node is stopped".into();
+        self.state.agent_pid = 0;
+        for pod in self.state.pods.values_mut() {
+            pod.state = "Exited".into();
+        }
+        let _ = self.files.write_state(&self.state);
+        let _ = std::fs::remove_file(self.files.pid_path());
+    }
+}
+
+async fn stop(container: &mut Container) {
+    match container.process.take() {
+        Some(Process::Child(child)) => terminate(child).await,
+        Some(Process::Task(task)) => task.abort(),
+        Some(Process::Idle) | None => {}
+    }
+    container.state.state = "Exited".into();
+    container.state.exit_code.get_or_insert(0);
+}
+
+/// SIGTERM, then SIGKILL after five seconds; always reaped.
+async fn terminate(mut child: Child) {
+    if let Some(pid) = child.id() {
+        let _ = nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(pid as i32),
+            nix::sys::signal::Signal::SIGTERM,
+        );
+        if tokio::time::timeout(Duration::from_secs(5), child.wait())
+            .await
+            .is_ok()
+        {
+            return;
+        }
+    }
+    let _ = child.kill().await;
+}

@@ -1,0 +1,258 @@
+//! The files of a fresh kubeadm-shaped node, as kubeadm (1.35) would write them, with this
+//! node's ports. Paths inside are node paths: the node's `/` is its directory.
+
+use crate::catalog::Ports;
+
+/// The node's address: everything listens on loopback so sandboxes never leave the machine.
+pub const NODE_IP: &str = "127.0.0.1";
+
+pub const CONTAINERD_SOCKET: &str = "/run/containerd/containerd.sock";
+
+pub fn etcd_manifest(node: &str, ports: &Ports) -> String {
+    let (c, p) = (ports.etcd_client, ports.etcd_peer);
+    format!(
+        r#"apiVersion: v1
+kind: Pod
+metadata:
+  annotations:
+    kubeadm.kubernetes.io/etcd.advertise-client-urls: https://{NODE_IP}:{c}
+  labels:
+    component: etcd
+    tier: control-plane
+  name: etcd
+  namespace: kube-system
+spec:
+  containers:
+  - command:
+    - etcd
+    - --advertise-client-urls=https://{NODE_IP}:{c}
+    - --cert-file=/etc/kubernetes/pki/etcd/server.crt
+    - --client-cert-auth=true
+    - --data-dir=/var/lib/etcd
+    - --initial-advertise-peer-urls=https://{NODE_IP}:{p}
+    - --initial-cluster={node}=https://{NODE_IP}:{p}
+    - --key-file=/etc/kubernetes/pki/etcd/server.key
+    - --listen-client-urls=https://{NODE_IP}:{c}
+    - --listen-peer-urls=https://{NODE_IP}:{p}
+    - --name={node}
+    - --peer-cert-file=/etc/kubernetes/pki/etcd/peer.crt
+    - --peer-client-cert-auth=true
+    - --peer-key-file=/etc/kubernetes/pki/etcd/peer.key
+    - --peer-trusted-ca-file=/etc/kubernetes/pki/etcd/ca.crt
+    - --snapshot-count=10000
+    - --trusted-ca-file=/etc/kubernetes/pki/etcd/ca.crt
+    image: registry.k8s.io/etcd:3.4.23-0
+    name: etcd
+    volumeMounts:
+    - mountPath: /var/lib/etcd
+      name: etcd-data
+    - mountPath: /etc/kubernetes/pki/etcd
+      name: etcd-certs
+  hostNetwork: true
+  priorityClassName: system-node-critical
+  volumes:
+  - hostPath:
+      path: /etc/kubernetes/pki/etcd
+      type: DirectoryOrCreate
+    name: etcd-certs
+  - hostPath:
+      path: /var/lib/etcd
+      type: DirectoryOrCreate
+    name: etcd-data
+"#
+    )
+}
+
+pub fn apiserver_manifest(ports: &Ports) -> String {
+    let (a, c) = (ports.apiserver, ports.etcd_client);
+    format!(
+        r#"apiVersion: v1
+kind: Pod
+metadata:
+  annotations:
+    kubeadm.kubernetes.io/kube-apiserver.advertise-address.endpoint: {NODE_IP}:{a}
+  labels:
+    component: kube-apiserver
+    tier: control-plane
+  name: kube-apiserver
+  namespace: kube-system
+spec:
+  containers:
+  - command:
+    - kube-apiserver
+    - --advertise-address={NODE_IP}
+    - --allow-privileged=true
+    - --authorization-mode=Node,RBAC
+    - --client-ca-file=/etc/kubernetes/pki/ca.crt
+    - --enable-admission-plugins=NodeRestriction
+    - --enable-bootstrap-token-auth=true
+    - --etcd-cafile=/etc/kubernetes/pki/etcd/ca.crt
+    - --etcd-certfile=/etc/kubernetes/pki/apiserver-etcd-client.crt
+    - --etcd-keyfile=/etc/kubernetes/pki/apiserver-etcd-client.key
+    - --etcd-servers=https://{NODE_IP}:{c}
+    - --kubelet-client-certificate=/etc/kubernetes/pki/apiserver-kubelet-client.crt
+    - --kubelet-client-key=/etc/kubernetes/pki/apiserver-kubelet-client.key
+    - --kubelet-preferred-address-types=InternalIP,ExternalIP,Hostname
+    - --proxy-client-cert-file=/etc/kubernetes/pki/front-proxy-client.crt
+    - --proxy-client-key-file=/etc/kubernetes/pki/front-proxy-client.key
+    - --requestheader-allowed-names=front-proxy-client
+    - --requestheader-client-ca-file=/etc/kubernetes/pki/front-proxy-ca.crt
+    - --requestheader-extra-headers-prefix=X-Remote-Extra-
+    - --requestheader-group-headers=X-Remote-Group
+    - --requestheader-username-headers=X-Remote-User
+    - --secure-port={a}
+    - --service-account-issuer=https://kubernetes.default.svc.cluster.local
+    - --service-account-key-file=/etc/kubernetes/pki/sa.pub
+    - --service-account-signing-key-file=/etc/kubernetes/pki/sa.key
+    - --service-cluster-ip-range=10.96.0.0/12
+    - --tls-cert-file=/etc/kubernetes/pki/apiserver.crt
+    - --tls-private-key-file=/etc/kubernetes/pki/apiserver.key
+    image: registry.k8s.io/kube-apiserver:v1.35.0
+    name: kube-apiserver
+    volumeMounts:
+    - mountPath: /etc/ssl/certs
+      name: ca-certs
+      readOnly: true
+    - mountPath: /etc/kubernetes/pki
+      name: k8s-certs
+      readOnly: true
+  hostNetwork: true
+  priorityClassName: system-node-critical
+  volumes:
+  - hostPath:
+      path: /etc/ssl/certs
+      type: DirectoryOrCreate
+    name: ca-certs
+  - hostPath:
+      path: /etc/kubernetes/pki
+      type: DirectoryOrCreate
+    name: k8s-certs
+"#
+    )
+}
+
+/// The controller-manager and scheduler: present like on a kubeadm node (learners read them),
+/// run by the kubelet model as containers without behaviour of their own.
+pub fn simple_manifest(component: &str, kubeconfig: &str) -> String {
+    format!(
+        r#"apiVersion: v1
+kind: Pod
+metadata:
+  labels:
+    component: {component}
+    tier: control-plane
+  name: {component}
+  namespace: kube-system
+spec:
+  containers:
+  - command:
+    - {component}
+    - --authentication-kubeconfig=/etc/kubernetes/{kubeconfig}
+    - --authorization-kubeconfig=/etc/kubernetes/{kubeconfig}
+    - --bind-address=127.0.0.1
+    - --kubeconfig=/etc/kubernetes/{kubeconfig}
+    - --leader-elect=true
+    image: registry.k8s.io/{component}:v1.35.0
+    name: {component}
+    volumeMounts:
+    - mountPath: /etc/kubernetes/{kubeconfig}
+      name: kubeconfig
+      readOnly: true
+  hostNetwork: true
+  priorityClassName: system-node-critical
+  volumes:
+  - hostPath:
+      path: /etc/kubernetes/{kubeconfig}
+      type: FileOrCreate
+    name: kubeconfig
+"#
+    )
+}
+
+/// containerd's config: version 2 like kind's, with its state kept inside the node directory.
+pub fn containerd_config(root: &str) -> String {
+    format!(
+        r#"version = 2
+root = "{root}/var/lib/containerd"
+state = "{root}/run/containerd"
+
+[grpc]
+  address = "{root}{CONTAINERD_SOCKET}"
+
+[ttrpc]
+  address = "{root}{CONTAINERD_SOCKET}.ttrpc"
+
+[debug]
+  address = ""
+
+[plugins]
+  [plugins."io.containerd.grpc.v1.cri"]
+    sandbox_image = "registry.k8s.io/pause:3.10"
+"#
+    )
+}
+
+/// The kubelet's config file, as kubeadm 1.35 writes it (the runtime endpoint lives here
+/// since 1.34).
+pub fn kubelet_config() -> String {
+    format!(
+        r#"apiVersion: kubelet.config.k8s.io/v1beta1
+kind: KubeletConfiguration
+authentication:
+  anonymous:
+    enabled: false
+  webhook:
+    enabled: true
+  x509:
+    clientCAFile: /etc/kubernetes/pki/ca.crt
+authorization:
+  mode: Webhook
+cgroupDriver: systemd
+clusterDNS:
+- 10.96.0.10
+clusterDomain: cluster.local
+containerRuntimeEndpoint: unix://{CONTAINERD_SOCKET}
+healthzBindAddress: 127.0.0.1
+healthzPort: 10248
+rotateCertificates: true
+staticPodPath: /etc/kubernetes/manifests
+"#
+    )
+}
+
+/// crictl's own config, as kind nodes have it.
+pub fn crictl_config() -> String {
+    format!("runtime-endpoint: unix://{CONTAINERD_SOCKET}\n")
+}
+
+/// The kubeconfig `kubectl` and the sandbox shell use (`KUBECONFIG`).
+pub fn admin_kubeconfig(ports: &Ports, ca_pem: &str, cert_pem: &str, key_pem: &str) -> String {
+    use base64::Engine as _;
+    let b64 = |text: &str| base64::engine::general_purpose::STANDARD.encode(text);
+    format!(
+        r#"apiVersion: v1
+kind: Config
+clusters:
+- cluster:
+    certificate-authority-data: {}
+    server: https://{NODE_IP}:{}
+  name: kubernetes
+contexts:
+- context:
+    cluster: kubernetes
+    user: kubernetes-admin
+  name: kubernetes-admin@kubernetes
+current-context: kubernetes-admin@kubernetes
+preferences: {{}}
+users:
+- name: kubernetes-admin
+  user:
+    client-certificate-data: {}
+    client-key-data: {}
+"#,
+        b64(ca_pem),
+        ports.apiserver,
+        b64(cert_pem),
+        b64(key_pem)
+    )
+}

@@ -1,0 +1,18 @@
+//! The sandbox backend: a kubeadm-shaped node under `$CKALAB_HOME/sandbox/<node>/`, with a real
+//! PKI, the real etcd and containerd, and models of the kubelet and the API server, run by one
+//! background node agent per node.
+
+pub mod agent;
+mod apiserver;
+pub mod container_log;
+pub mod etcdctl;
+pub mod files;
+pub mod https;
+pub mod journal;
+pub mod pods;
+pub mod shell;
+pub mod state;
+
+mod node;
+
+pub use node::{SandboxError, SandboxNode};

@@ -1,0 +1,139 @@
+//! What the node agent publishes about the node (`var/lib/ckalab/state.json`), and the requests
+//! `systemctl` and steps leave for it (`var/lib/ckalab/units/<unit>`). Files, not sockets: any
+//! process can read them, and a dead agent leaves its last word behind.
+
+use std::collections::BTreeMap;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+/// The units a sandbox node has, as `systemctl` knows them.
+pub const UNITS: [&str; 2] = ["containerd", "kubelet"];
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct NodeState {
+    /// The agent's pid; 0 before the first write.
+    pub agent_pid: u32,
+    pub units: BTreeMap<String, UnitState>,
+    pub pods: BTreeMap<String, PodState>,
+    pub node_ready: bool,
+    /// Why the node is not Ready, in the kubelet's words.
+    pub node_reason: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct UnitState {
+    /// `active`, `activating`, `inactive` or `failed`, as `systemctl is-active` says.
+    pub active: String,
+    /// `running`, `auto-restart`, `dead`: systemd's sub-state.
+    pub sub: String,
+    pub pid: u32,
+    /// RFC 3339 time of the last state change.
+    pub since: String,
+    /// The last request generation the agent has acted on.
+    pub generation: u64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct PodState {
+    pub container_id: String,
+    /// How many times the container was started (0 for the first run), like crictl's ATTEMPT.
+    pub attempt: u32,
+    /// `Running` or `Exited`, as `crictl ps -a` shows.
+    pub state: String,
+    pub exit_code: Option<i32>,
+    /// The process id of a container that is a real process (etcd), else 0.
+    pub pid: u32,
+    pub started_at: String,
+    /// The node path of the container's current log file.
+    pub log: String,
+}
+
+/// A request to a unit: start, stop or restart it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum UnitAction {
+    Start,
+    Stop,
+    Restart,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UnitRequest {
+    pub action: UnitAction,
+    pub generation: u64,
+}
+
+/// The agent's files inside a node directory.
+#[derive(Debug, Clone)]
+pub struct StateFiles {
+    dir: PathBuf,
+}
+
+impl StateFiles {
+    pub fn new(root: &Path) -> StateFiles {
+        StateFiles {
+            dir: root.join("var/lib/ckalab"),
+        }
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    pub fn state_path(&self) -> PathBuf {
+        self.dir.join("state.json")
+    }
+
+    pub fn pid_path(&self) -> PathBuf {
+        self.dir.join("agent.pid")
+    }
+
+    /// A request to restart a static pod's container; the agent removes it when done.
+    pub fn pod_restart_path(&self, pod: &str) -> PathBuf {
+        self.dir.join("pods").join(format!("{pod}.restart"))
+    }
+
+    fn request_path(&self, unit: &str) -> PathBuf {
+        self.dir.join("units").join(unit)
+    }
+
+    pub fn read_state(&self) -> Option<NodeState> {
+        let text = std::fs::read_to_string(self.state_path()).ok()?;
+        serde_json::from_str(&text).ok()
+    }
+
+    pub fn write_state(&self, state: &NodeState) -> io::Result<()> {
+        write_atomic(
+            &self.state_path(),
+            &serde_json::to_vec_pretty(state).map_err(io::Error::other)?,
+        )
+    }
+
+    pub fn read_request(&self, unit: &str) -> Option<UnitRequest> {
+        let text = std::fs::read_to_string(self.request_path(unit)).ok()?;
+        serde_json::from_str(&text).ok()
+    }
+
+    /// Leaves a request for the agent and returns its generation.
+    pub fn request(&self, unit: &str, action: UnitAction) -> io::Result<u64> {
+        let generation = self.read_request(unit).map_or(1, |r| r.generation + 1);
+        let request = UnitRequest { action, generation };
+        write_atomic(
+            &self.request_path(unit),
+            &serde_json::to_vec(&request).map_err(io::Error::other)?,
+        )?;
+        Ok(generation)
+    }
+}
+
+/// Writes through a temporary file and a rename, so readers never see half a file.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+    std::fs::write(&tmp, bytes)?;
+    std::fs::rename(tmp, path)
+}

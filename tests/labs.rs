@@ -1,0 +1,348 @@
+//! Every seed lab, end to end on the sandbox with the real etcd and containerd, through the
+//! CLI: start breaks the node, the checks fail for the intended reason, the near miss is not
+//! enough, the canonical fix passes, reset leaves a healthy node, and no process survives.
+
+use std::path::Path;
+
+use serde_json::Value;
+
+use crate::Test;
+
+/// One learner with a sandbox; stops the node even when an assertion fails.
+struct Lab {
+    test: Test,
+}
+
+impl Drop for Lab {
+    fn drop(&mut self) {
+        let _ = self.test.command(&["stop"]).output();
+    }
+}
+
+impl Lab {
+    fn start(id: &str, variant: Option<&str>) -> Lab {
+        let lab = Lab { test: Test::new() };
+        let mut args = vec!["start", id];
+        if let Some(v) = variant {
+            args.extend(["--variant", v]);
+        }
+        lab.test.run(&args).success().stdout_has("Task");
+        lab
+    }
+
+    fn check(&self) -> (Option<i32>, Value) {
+        let run = self.test.run(&["check", "--json"]);
+        (run.code(), run.json())
+    }
+
+    fn state(&self) -> Value {
+        let path = self
+            .test
+            .home()
+            .join("sandbox/controlplane/var/lib/ckalab/state.json");
+        serde_json::from_str(&std::fs::read_to_string(path).expect("state")).expect("json")
+    }
+
+    /// Every process the node runs: the agent, containerd, etcd.
+    fn pids(&self) -> Vec<u32> {
+        let state = self.state();
+        let mut pids = vec![state["agent_pid"].as_u64().expect("agent pid") as u32];
+        pids.extend(
+            state["units"]["containerd"]["pid"]
+                .as_u64()
+                .map(|p| p as u32),
+        );
+        pids.extend(state["pods"]["etcd"]["pid"].as_u64().map(|p| p as u32));
+        pids.retain(|p| *p > 0);
+        pids
+    }
+}
+
+fn alive(pid: u32) -> bool {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    !stat.is_empty()
+        && !stat
+            .rsplit(')')
+            .next()
+            .unwrap_or_default()
+            .trim_start()
+            .starts_with('Z')
+}
+
+fn failing(report: &Value) -> Vec<String> {
+    report["checks"]
+        .as_array()
+        .expect("checks")
+        .iter()
+        .filter(|c| c["verdict"] != "PASS")
+        .map(|c| format!("{}: {}", c["name"], c["message"]))
+        .collect()
+}
+
+/// The whole cycle for one lab (and variant).
+fn full_cycle(id: &str, variant: Option<&str>, intended: &str) {
+    let lab = Lab::start(id, variant);
+
+    let (code, report) = lab.check();
+    assert_eq!(code, Some(1), "{id}: broken lab must FAIL: {report:#}");
+    assert_eq!(report["verdict"], "FAIL");
+    let reasons = failing(&report).join("\n");
+    assert!(
+        reasons.contains(intended),
+        "{id}: should fail because of {intended:?}, got:\n{reasons}"
+    );
+
+    lab.test.run(&["__apply", "near-miss"]).success();
+    let (code, report) = lab.check();
+    assert_ne!(
+        code,
+        Some(0),
+        "{id}: the near miss must not pass: {report:#}"
+    );
+
+    lab.test
+        .run(&["solution", "--apply"])
+        .success()
+        .stdout_has("The fix");
+    let (code, report) = lab.check();
+    assert_eq!(code, Some(0), "{id}: the solution must pass: {report:#}");
+    assert_eq!(report["verdict"], "PASS");
+
+    let before = lab.pids();
+    lab.test.run(&["reset"]).success().stdout_has("healthy");
+    assert!(
+        before.iter().all(|p| !alive(*p)),
+        "reset must end the old node's processes"
+    );
+    lab.test
+        .run(&["check"])
+        .exit(2)
+        .stderr_has("no lab is in progress");
+    lab.test
+        .run(&[
+            "shell",
+            "-c",
+            "crictl ps | grep -q kube-apiserver && systemctl is-active kubelet",
+        ])
+        .success();
+
+    let after = lab.pids();
+    lab.test.run(&["stop"]).success();
+    assert!(
+        after.iter().all(|p| !alive(*p)),
+        "stop must end every process: {after:?}"
+    );
+}
+
+#[test]
+fn cri_plugin_disabled() {
+    full_cycle(
+        "cri-plugin-disabled",
+        None,
+        "unknown service runtime.v1.RuntimeService",
+    );
+}
+
+#[test]
+fn runtime_endpoint() {
+    full_cycle("runtime-endpoint", None, "dockershim.sock");
+}
+
+#[test]
+fn apiserver_flags_etcd_peer_port() {
+    full_cycle("apiserver-flags", Some("etcd-peer-port"), "/readyz");
+}
+
+#[test]
+fn apiserver_flags_misspelled_flag() {
+    full_cycle("apiserver-flags", Some("misspelled-flag"), "/readyz");
+}
+
+#[test]
+fn apiserver_flags_missing_cert() {
+    full_cycle("apiserver-flags", Some("missing-cert"), "/readyz");
+}
+
+#[test]
+fn expired_certs() {
+    full_cycle("expired-certs", None, "expired");
+}
+
+#[test]
+fn etcd_restore() {
+    full_cycle("etcd-restore", None, "not found");
+}
+
+#[test]
+fn etcd_restore_the_way_a_learner_does_it() {
+    let lab = Lab::start("etcd-restore", None);
+    let root = lab.test.home().join("sandbox/controlplane");
+    assert!(
+        root.join("var/backups/etcd/snapshot.db").is_file(),
+        "the task's snapshot exists"
+    );
+    // The learner's own commands: the real etcdctl into a directory of their choosing, and a
+    // text edit of the manifest's etcd-data hostPath.
+    let fix = "etcdctl snapshot restore var/backups/etcd/snapshot.db --data-dir var/lib/etcd-from-backup \
+               && sed -i 's#path: /var/lib/etcd$#path: /var/lib/etcd-from-backup#' etc/kubernetes/manifests/etcd.yaml";
+    lab.test.run(&["shell", "-c", fix]).success();
+    let mut last = Value::Null;
+    for _ in 0..60 {
+        let (code, report) = lab.check();
+        if code == Some(0) {
+            return;
+        }
+        last = report;
+        std::thread::sleep(std::time::Duration::from_secs(1));
+    }
+    panic!("the learner's restore never passed: {last:#}");
+}
+
+#[test]
+fn the_apiserver_logs_say_why_it_exits() {
+    let lab = Lab::start("apiserver-flags", Some("misspelled-flag"));
+    let mut logs = String::new();
+    for _ in 0..30 {
+        let run = lab.test.run(&["shell", "-c", "crictl ps -a | awk '/kube-apiserver/ && /Exited/ {print $1; exit}' | xargs -r crictl logs"]);
+        logs = run.stdout();
+        if logs.contains("unknown flag") {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(500));
+    }
+    assert!(
+        logs.contains("Error: unknown flag: --service-cluster-ip-ranges"),
+        "{logs}"
+    );
+    lab.test
+        .run(&[
+            "shell",
+            "-c",
+            "journalctl -u kubelet -n 5 && systemctl status kubelet",
+        ])
+        .success()
+        .stdout_has("kubelet.service");
+}
+
+#[test]
+fn the_kubelet_journal_shows_the_cri_error() {
+    let lab = Lab::start("cri-plugin-disabled", None);
+    let run = lab
+        .test
+        .run(&["shell", "-c", "journalctl -u kubelet"])
+        .success();
+    run.stdout_has(
+        // klog escapes the quotes inside err="...", as the real kubelet's journal shows.
+        r#"validate CRI v1 runtime API for endpoint \"unix:///run/containerd/containerd.sock\""#,
+    )
+    .stdout_has("Unimplemented");
+    lab.test
+        .run(&["shell", "-c", "crictl ps"])
+        .exit(1)
+        .stderr_has("unknown service runtime.v1.RuntimeService");
+    lab.test
+        .run(&["status", "--json"])
+        .success()
+        .stdout_has("node_root");
+    lab.test.run(&["hint"]).success().stdout_has("Hint 1 of 4");
+}
+
+#[test]
+fn two_sandboxes_run_at_once() {
+    let a = std::thread::spawn(|| Lab::start("runtime-endpoint", None));
+    let b = std::thread::spawn(|| Lab::start("runtime-endpoint", None));
+    let (a, b) = (a.join().expect("a"), b.join().expect("b"));
+    let port = |lab: &Lab| {
+        let path = lab
+            .test
+            .home()
+            .join("sandbox/controlplane/var/lib/ckalab/node.json");
+        let node: Value =
+            serde_json::from_str(&std::fs::read_to_string(path).expect("node")).expect("json");
+        [
+            node["apiserver"].clone(),
+            node["etcd_client"].clone(),
+            node["etcd_peer"].clone(),
+        ]
+    };
+    let (pa, pb) = (port(&a), port(&b));
+    assert!(pa.iter().all(|p| !pb.contains(p)), "{pa:?} vs {pb:?}");
+    a.test.run(&["solution", "--apply"]).success();
+    assert_eq!(a.check().0, Some(0));
+    assert_eq!(
+        b.check().0,
+        Some(1),
+        "fixing one sandbox leaves the other broken"
+    );
+}
+
+#[test]
+fn missing_tools_are_invalid_with_the_install_command() {
+    let test = Test::new().env("PATH", "/nonexistent");
+    test.run(&["start", "etcd-restore"])
+        .exit(3)
+        .stderr_has("etcd is not installed")
+        .stderr_has("sudo apt-get install -y etcd-server");
+}
+
+#[test]
+fn grading_a_stopped_node_is_invalid() {
+    let lab = Lab::start("runtime-endpoint", None);
+    let node = lab.test.home().join("sandbox/controlplane");
+    let pid: u32 = std::fs::read_to_string(node.join("var/lib/ckalab/agent.pid"))
+        .expect("pid")
+        .trim()
+        .parse()
+        .expect("pid");
+    // The node dies behind ckalab's back (machine rebooted, agent killed).
+    let _ = std::process::Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status();
+    for _ in 0..100 {
+        if !alive(pid) {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let run = lab.test.run(&["check"]).exit(3);
+    run.stdout_has("INVALID").stdout_has("not running");
+    assert!(Path::new(&node).exists());
+}
+
+#[test]
+fn an_interrupted_start_is_cleaned_up_by_the_next() {
+    let test = Test::new();
+    let mut child = test
+        .command(&["start", "etcd-restore"])
+        .spawn()
+        .expect("start");
+    let pid_file = test
+        .home()
+        .join("sandbox/controlplane/var/lib/ckalab/agent.pid");
+    for _ in 0..200 {
+        if pid_file.exists() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let first_agent: u32 = std::fs::read_to_string(&pid_file)
+        .expect("agent started")
+        .trim()
+        .parse()
+        .expect("pid");
+    let _ = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status();
+    let _ = child.wait();
+    test.run(&["check"])
+        .exit(2)
+        .stderr_has("no lab is in progress");
+
+    let lab = Lab { test };
+    lab.test.run(&["start", "etcd-restore"]).success();
+    assert!(
+        !alive(first_agent),
+        "the next start stops the interrupted node's agent"
+    );
+    assert_eq!(lab.check().0, Some(1));
+}
