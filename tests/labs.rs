@@ -346,3 +346,56 @@ fn an_interrupted_start_is_cleaned_up_by_the_next() {
     );
     assert_eq!(lab.check().0, Some(1));
 }
+
+#[test]
+fn reset_puts_back_what_setup_changed_without_a_rebuild() {
+    let lab = Lab::start("runtime-endpoint", None);
+    let root = lab.test.home().join("sandbox/controlplane");
+    let read = |p: &str| std::fs::read_to_string(root.join(p)).expect(p);
+    let ca_before = read("etc/kubernetes/pki/ca.crt");
+    assert!(read("var/lib/kubelet/config.yaml").contains("dockershim.sock"));
+
+    lab.test
+        .run(&["reset"])
+        .success()
+        .stdout_has("Put back 1 file(s)")
+        .stdout_has("healthy");
+    let config = read("var/lib/kubelet/config.yaml");
+    assert!(
+        config.contains("unix:///run/containerd/containerd.sock") && !config.contains("dockershim"),
+        "the kubelet config is the original again:\n{config}"
+    );
+    assert_eq!(
+        read("etc/kubernetes/pki/ca.crt"),
+        ca_before,
+        "the node was restored, not rebuilt"
+    );
+    assert!(
+        !root.join("var/lib/ckalab/originals").exists(),
+        "the record is consumed"
+    );
+    lab.test
+        .run(&["shell", "-c", "systemctl is-active kubelet"])
+        .success();
+}
+
+#[test]
+fn reset_rebuilds_a_node_the_learner_broke_beyond_setup() {
+    let lab = Lab::start("cri-plugin-disabled", None);
+    // The learner's own damage, which setup never recorded: the kubelet config is gone.
+    lab.test
+        .run(&["shell", "-c", "rm var/lib/kubelet/config.yaml"])
+        .success();
+    lab.test
+        .run(&["reset"])
+        .success()
+        .stdout_has("rebuilding the node from scratch")
+        .stdout_has("healthy");
+    lab.test
+        .run(&[
+            "shell",
+            "-c",
+            "test -f var/lib/kubelet/config.yaml && systemctl is-active kubelet",
+        ])
+        .success();
+}

@@ -8,7 +8,7 @@ use crate::catalog::lab::Variant;
 use crate::catalog::{BackendKind, Catalog, Lab};
 use crate::engine::backend::Backend;
 use crate::engine::checks;
-use crate::engine::steps::run_steps;
+use crate::engine::steps::run_setup;
 use crate::error::{Error, ExitStatus, Result};
 use crate::home::Home;
 use crate::sandbox::SandboxNode;
@@ -60,10 +60,10 @@ pub fn run(ui: &mut Ui, args: StartArgs) -> Result<ExitStatus> {
     node.start_agent()?;
     let backend = Backend::Sandbox(node);
     let rt = runtime()?;
-    rt.block_on(wait_healthy(&backend))?;
+    rt.block_on(wait_healthy(&backend, Duration::from_secs(60)))?;
 
     progress.phase(&format!("breaking the node: {}", lab.title));
-    rt.block_on(run_steps(&backend, &lab.setup_steps(variant)))?;
+    rt.block_on(run_setup(&backend, &lab.setup_steps(variant)))?;
     progress.phase("verifying the break took effect");
     let verified = rt.block_on(verify_broken(&backend, lab, variant));
     progress.finish();
@@ -156,10 +156,10 @@ fn pick_variant<'l>(
     Ok(Some(&lab.variants[rng.usize(..lab.variants.len())]))
 }
 
-/// A fresh node is healthy when the node is Ready and the API server answers.
-pub async fn wait_healthy(backend: &Backend) -> Result<()> {
+/// A node is healthy when it is Ready, etcd is healthy and the API server answers.
+pub async fn wait_healthy(backend: &Backend, timeout: Duration) -> Result<()> {
     use crate::catalog::check::Check;
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    let deadline = tokio::time::Instant::now() + timeout;
     loop {
         let mut last = None;
         for check in [Check::NodeReady, Check::EtcdHealthy, Check::ApiserverReady] {

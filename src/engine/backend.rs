@@ -59,7 +59,11 @@ impl Backend {
     }
 
     pub fn write(&self, node_path: &str, text: &str) -> Result<(), BackendError> {
-        crate::sandbox::state::write_atomic(&self.host_path(node_path), text.as_bytes())
+        self.write_bytes(node_path, text.as_bytes())
+    }
+
+    pub fn write_bytes(&self, node_path: &str, bytes: &[u8]) -> Result<(), BackendError> {
+        crate::sandbox::state::write_atomic(&self.host_path(node_path), bytes)
             .map_err(|e| BackendError::io(node_path, &e))
     }
 

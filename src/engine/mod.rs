@@ -2,6 +2,7 @@
 //! which backend it drives.
 
 pub mod backend;
+pub mod changes;
 pub mod checks;
 pub mod edit;
 pub mod keypath;

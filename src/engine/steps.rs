@@ -7,6 +7,7 @@ use std::time::Duration;
 use base64::Engine as _;
 
 use super::backend::{Backend, BackendError};
+use super::changes::Changes;
 use super::edit::{self, Format};
 use super::keypath::KeyPath;
 use crate::catalog::step::{ObjectKind, Step};
@@ -24,12 +25,30 @@ pub struct StepError {
 
 /// Runs `steps` in order, stopping at the first failure.
 pub async fn run_steps(backend: &Backend, steps: &[Step]) -> Result<(), StepError> {
+    run_recorded(backend, steps, None).await
+}
+
+/// Runs a lab's setup, first recording what each step will change, so `reset` can put it back.
+pub async fn run_setup(backend: &Backend, steps: &[Step]) -> Result<(), StepError> {
+    let mut changes = Changes::load(backend);
+    run_recorded(backend, steps, Some(&mut changes)).await
+}
+
+async fn run_recorded(
+    backend: &Backend,
+    steps: &[Step],
+    mut changes: Option<&mut Changes>,
+) -> Result<(), StepError> {
     for (i, step) in steps.iter().enumerate() {
-        run_step(backend, step).await.map_err(|reason| StepError {
+        let failed = |reason| StepError {
             index: i + 1,
             kind: step_kind(step),
             reason,
-        })?;
+        };
+        if let Some(changes) = changes.as_deref_mut() {
+            changes.record(backend, step).map_err(failed)?;
+        }
+        run_step(backend, step).await.map_err(failed)?;
     }
     Ok(())
 }
