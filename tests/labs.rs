@@ -399,3 +399,21 @@ fn reset_rebuilds_a_node_the_learner_broke_beyond_setup() {
         ])
         .success();
 }
+
+#[test]
+fn expired_certs_renewed_with_openssl_the_way_a_learner_does_it() {
+    let lab = Lab::start("expired-certs", None);
+    // The lesson's ckalab-free path: a CSR from the existing key, signed by the cluster CA with
+    // the same names, then checked with -checkend. No restart: the apiserver reloads its
+    // serving certificate when the file changes.
+    let renew = "cd etc/kubernetes/pki \
+        && printf 'subjectAltName=DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local,DNS:controlplane,IP:10.96.0.1,IP:127.0.0.1\\nextendedKeyUsage=serverAuth\\n' > /tmp/ckalab-apiserver-$$.ext \
+        && openssl req -new -key apiserver.key -subj /CN=kube-apiserver -out /tmp/ckalab-apiserver-$$.csr \
+        && openssl x509 -req -in /tmp/ckalab-apiserver-$$.csr -CA ca.crt -CAkey ca.key -CAcreateserial \
+             -days 365 -extfile /tmp/ckalab-apiserver-$$.ext -out apiserver.crt \
+        && rm /tmp/ckalab-apiserver-$$.ext /tmp/ckalab-apiserver-$$.csr \
+        && openssl x509 -in apiserver.crt -noout -checkend 2592000";
+    lab.test.run(&["shell", "-c", renew]).success();
+    let (code, report) = lab.check();
+    assert_eq!(code, Some(0), "the learner's renewal passes: {report:#}");
+}

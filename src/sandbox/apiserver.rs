@@ -154,11 +154,10 @@ async fn serve(root: &Path, pod: &StaticPod, log: &ContainerLog, pid: u32) -> Re
     let port: u16 = flag("--secure-port")?
         .parse()
         .map_err(|_| "invalid --secure-port".to_string())?;
-    let acceptor = https::acceptor(
-        &file("--tls-cert-file")?,
-        &file("--tls-private-key-file")?,
-        Some(&file("--client-ca-file")?),
-    )?;
+    let (cert_file, key_file) = (file("--tls-cert-file")?, file("--tls-private-key-file")?);
+    let client_ca = file("--client-ca-file")?;
+    let mut acceptor = https::acceptor(&cert_file, &key_file, Some(&client_ca))?;
+    let mut serving_files = modified(&cert_file, &key_file);
     log.line(&klog_line(
         'I',
         pid,
@@ -188,6 +187,33 @@ async fn serve(root: &Path, pod: &StaticPod, log: &ContainerLog, pid: u32) -> Re
         let Ok((tcp, _)) = listener.accept().await else {
             continue;
         };
+        // Like the real apiserver (dynamic serving certificates, since v1.17), a changed
+        // serving cert/key pair is picked up without a restart; a bad one keeps the old pair.
+        let now_files = modified(&cert_file, &key_file);
+        if now_files != serving_files {
+            serving_files = now_files;
+            match https::acceptor(&cert_file, &key_file, Some(&client_ca)) {
+                Ok(fresh) => {
+                    acceptor = fresh;
+                    log.line(&klog_line(
+                        'I',
+                        pid,
+                        "dynamic_serving_content.go:135",
+                        &format!(
+                            "\"Loaded a new cert/key pair\" name=\"serving-cert::{}::{}\"",
+                            cert_file.display(),
+                            key_file.display()
+                        ),
+                    ));
+                }
+                Err(err) => log.line(&klog_line(
+                    'E',
+                    pid,
+                    "dynamic_serving_content.go:120",
+                    &format!("\"Failed to load the serving cert/key pair\" err=\"{err}\""),
+                )),
+            }
+        }
         let acceptor = acceptor.clone();
         let etcd = etcd.clone();
         tokio::spawn(async move {
@@ -201,6 +227,11 @@ async fn serve(root: &Path, pod: &StaticPod, log: &ContainerLog, pid: u32) -> Re
             https::write_response(&mut tls, status, content_type, &body).await;
         });
     }
+}
+
+/// When the serving certificate and key last changed.
+fn modified(cert: &Path, key: &Path) -> [Option<std::time::SystemTime>; 2] {
+    [cert, key].map(|f| std::fs::metadata(f).and_then(|m| m.modified()).ok())
 }
 
 async fn wait_for_etcd(etcd: &Etcdctl, log: &ContainerLog, pid: u32) -> Result<(), String> {
