@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The tour on a fresh Debian/Ubuntu machine with Rust: installs etcd, containerd and openssl,
-# builds ckalab, checks the machine, lists the labs and shows one with its lesson.
+# builds ckalab, then runs one lab on the sandbox from start to a passing grade.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,4 +11,14 @@ ckalab=target/debug/ckalab
 echo
 "$ckalab" labs
 echo
-"$ckalab" show etcd-restore
+trap '"$ckalab" stop >/dev/null 2>&1 || true' EXIT
+"$ckalab" start cri-plugin-disabled
+echo
+echo '$ ckalab check        # the node is still broken'
+"$ckalab" check || true
+echo
+echo '$ ckalab solution --apply'
+"$ckalab" solution --apply
+echo
+echo '$ ckalab check'
+"$ckalab" check
