@@ -11,7 +11,7 @@ fn main() {
     let root =
         PathBuf::from(env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
     let mut files = Vec::new();
-    for dir in ["labs", "content"] {
+    for dir in ["labs", "content", "kind-configs"] {
         println!("cargo:rerun-if-changed={dir}");
         collect(&root, &root.join(dir), &mut files);
     }

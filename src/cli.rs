@@ -3,6 +3,7 @@
 use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::commands::check::CheckArgs;
+use crate::commands::cluster::ClusterArgs;
 use crate::commands::doctor::DoctorArgs;
 use crate::commands::explain::ExplainArgs;
 use crate::commands::hint::HintArgs;
@@ -41,6 +42,7 @@ pub enum Command {
     Explain(ExplainArgs),
     Progress(ProgressArgs),
     Doctor(DoctorArgs),
+    Cluster(ClusterArgs),
     Start(StartArgs),
     Status(StatusArgs),
     Check(CheckArgs),

@@ -82,6 +82,11 @@ const TOOLS: &[Tool] = &[
     },
 ];
 
+/// The command that installs a tool ckalab knows, as `ckalab doctor` prints it.
+pub fn install_command(name: &str) -> Option<&'static str> {
+    TOOLS.iter().find(|t| t.name == name).map(|t| t.install)
+}
+
 /// What was found of one tool.
 #[derive(Debug, Clone, Serialize)]
 pub struct Probe {

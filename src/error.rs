@@ -49,6 +49,9 @@ pub enum Error {
     Home(#[from] HomeError),
     #[error(transparent)]
     Sandbox(#[from] crate::sandbox::SandboxError),
+    /// The kind cluster could not be created, reached or changed.
+    #[error(transparent)]
+    Cluster(crate::kind::cluster::ClusterError),
     /// A command that needs a lab in progress ran without one.
     #[error(
         "no lab is in progress\nhint: `ckalab labs` lists the labs; `ckalab start <lab>` starts one"
@@ -81,9 +84,13 @@ impl Error {
                 ExitStatus::Usage
             }
             Error::UnknownVariant { .. } | Error::NoLab => ExitStatus::Usage,
-            Error::Catalog(_) | Error::Store(_) | Error::Home(_) | Error::System(_) => {
-                ExitStatus::Environment
-            }
+            // A missing docker or kind, or a container ckalab refuses to touch, is the
+            // environment, not the learner's answer.
+            Error::Catalog(_)
+            | Error::Store(_)
+            | Error::Home(_)
+            | Error::System(_)
+            | Error::Cluster(_) => ExitStatus::Environment,
             // A node that cannot run means the lab cannot be graded: INVALID, not a wrong answer.
             Error::Sandbox(_) => ExitStatus::Invalid,
             Error::Output(_) | Error::Step(_) => ExitStatus::Fail,

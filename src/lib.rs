@@ -12,6 +12,7 @@ pub mod doctor;
 pub mod engine;
 pub mod error;
 pub mod home;
+pub mod kind;
 pub mod pki;
 pub mod sandbox;
 pub mod session;

@@ -5,6 +5,7 @@
 mod catalog;
 mod cli;
 mod doctor;
+mod kind;
 mod labs;
 mod lessons;
 mod output;

@@ -24,6 +24,23 @@ mod embedded {
 /// instead of the embedded one: for lab authors and tests.
 pub const CATALOG_ENV: &str = "CKALAB_CATALOG";
 
+/// A kind cluster config from `kind-configs/<name>.yaml`, as built into the binary.
+pub fn kind_config(name: &str) -> Option<&'static str> {
+    let path = format!("kind-configs/{name}.yaml");
+    embedded::FILES
+        .iter()
+        .find(|(p, _)| *p == path)
+        .map(|(_, text)| *text)
+}
+
+/// The names of the built-in kind cluster configs.
+pub fn kind_config_names() -> Vec<&'static str> {
+    embedded::FILES
+        .iter()
+        .filter_map(|(p, _)| p.strip_prefix("kind-configs/")?.strip_suffix(".yaml"))
+        .collect()
+}
+
 #[derive(Debug)]
 pub struct Catalog {
     labs: Vec<Lab>,

@@ -1,6 +1,7 @@
 //! One file per verb: its clap arguments (the doc comment is its `--help`) and its `run`.
 
 pub mod check;
+pub mod cluster;
 pub mod doctor;
 pub mod explain;
 pub mod hint;
@@ -15,6 +16,10 @@ pub mod solution;
 pub mod start;
 pub mod status;
 pub mod stop;
+
+use std::time::Duration;
+
+use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::catalog::{Catalog, NodeLayout, Ports};
 use crate::cli::Command;
@@ -32,6 +37,7 @@ pub fn dispatch(ui: &mut Ui, command: Command) -> Result<ExitStatus> {
         Command::Explain(args) => explain::run(ui, args),
         Command::Progress(args) => progress::run(ui, args),
         Command::Doctor(args) => doctor::run(ui, args),
+        Command::Cluster(args) => cluster::run(ui, args),
         Command::Start(args) => start::run(ui, args),
         Command::Status(args) => status::run(ui, args),
         Command::Check(args) => check::run(ui, args),
@@ -96,4 +102,29 @@ fn preview_layout() -> Result<NodeLayout> {
         &home.sandbox_dir().join("controlplane"),
         Ports::KUBEADM,
     ))
+}
+
+/// The slow phases of `start`, on a spinner (hidden when stderr is not a terminal).
+pub struct Spinner {
+    bar: ProgressBar,
+}
+
+impl Spinner {
+    pub fn new() -> Spinner {
+        let bar = ProgressBar::new_spinner();
+        bar.set_style(
+            ProgressStyle::with_template("{spinner} {msg} ({elapsed})")
+                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+        );
+        bar.enable_steady_tick(Duration::from_millis(120));
+        Spinner { bar }
+    }
+
+    pub fn phase(&self, message: &str) {
+        self.bar.set_message(message.to_string());
+    }
+
+    pub fn finish(&self) {
+        self.bar.finish_and_clear();
+    }
 }

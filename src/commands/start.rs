@@ -1,9 +1,8 @@
 use std::time::Duration;
 
 use clap::Args;
-use indicatif::{ProgressBar, ProgressStyle};
 
-use super::{find_lab, open_store, runtime};
+use super::{Spinner, find_lab, open_store, runtime};
 use crate::catalog::lab::Variant;
 use crate::catalog::{BackendKind, Catalog, Lab};
 use crate::engine::backend::Backend;
@@ -53,7 +52,7 @@ pub fn run(ui: &mut Ui, args: StartArgs) -> Result<ExitStatus> {
         ui.line(ui.dim(format!("(ending the lab in progress: {})", previous.lab_id)))?;
         Session::clear(&home);
     }
-    let progress = Progress::new();
+    let progress = Spinner::new();
     progress.phase("building the sandbox node: PKI, manifests, containerd and kubelet config");
     let node = SandboxNode::create(&home)?;
     progress.phase("starting containerd, the kubelet, etcd and the API server");
@@ -218,30 +217,5 @@ pub async fn verify_broken(
             Some(p) if tokio::time::Instant::now() >= deadline => return Err(p),
             Some(_) => tokio::time::sleep(Duration::from_millis(250)).await,
         }
-    }
-}
-
-/// The slow phases of `start`, on a spinner (hidden when stderr is not a terminal).
-struct Progress {
-    bar: ProgressBar,
-}
-
-impl Progress {
-    fn new() -> Progress {
-        let bar = ProgressBar::new_spinner();
-        bar.set_style(
-            ProgressStyle::with_template("{spinner} {msg} ({elapsed})")
-                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
-        );
-        bar.enable_steady_tick(Duration::from_millis(120));
-        Progress { bar }
-    }
-
-    fn phase(&self, message: &str) {
-        self.bar.set_message(message.to_string());
-    }
-
-    fn finish(&self) {
-        self.bar.finish_and_clear();
     }
 }

@@ -6,7 +6,7 @@ use rusqlite_migration::{M, Migrations};
 /// apart from ours before anything is written to it.
 pub const APPLICATION_ID: i32 = 0x636b_6c62;
 
-const VERSIONS: &[&str] = &[V1];
+const VERSIONS: &[&str] = &[V1, V2];
 
 pub fn migrations() -> Migrations<'static> {
     Migrations::new(VERSIONS.iter().map(|sql| M::up(sql)).collect())
@@ -88,6 +88,17 @@ CREATE TABLE quiz_answers (
     correct     INTEGER NOT NULL CHECK (correct IN (0, 1))
 );
 CREATE INDEX quiz_answers_by_topic ON quiz_answers(topic, answered_at);
+";
+
+/// The kind clusters ckalab created (and has not deleted).
+const V2: &str = "
+CREATE TABLE clusters (
+    name       TEXT    PRIMARY KEY,
+    provider   TEXT    NOT NULL,
+    config     TEXT    NOT NULL,
+    kubeconfig TEXT    NOT NULL,
+    created_at INTEGER NOT NULL
+);
 ";
 
 #[cfg(test)]

@@ -103,6 +103,11 @@ pub struct AttemptRow {
     pub result: Option<Verdict>,
 }
 
+/// A stored time (whole seconds since the epoch).
+fn ts(seconds: i64) -> Timestamp {
+    Timestamp::from_second(seconds).unwrap_or(Timestamp::UNIX_EPOCH)
+}
+
 /// Whole seconds in UTC (`2026-11-03T10:00:00Z`): JSON readers need no sub-second parsing.
 fn rfc3339<S: serde::Serializer>(at: &Timestamp, s: S) -> Result<S::Ok, S::Error> {
     s.collect_str(&at.strftime("%Y-%m-%dT%H:%M:%SZ"))
@@ -113,6 +118,20 @@ fn rfc3339_optional<S: serde::Serializer>(at: &Option<Timestamp>, s: S) -> Resul
         Some(at) => rfc3339(at, s),
         None => s.serialize_none(),
     }
+}
+
+/// A kind cluster ckalab created.
+#[derive(Debug, Clone, Serialize)]
+pub struct ClusterRecord {
+    pub name: String,
+    /// `docker` or `podman`.
+    pub provider: String,
+    /// The built-in config it was made from (`ckalab`, `three-nodes`).
+    pub config: String,
+    /// ckalab's own kubeconfig file for it.
+    pub kubeconfig: String,
+    #[serde(serialize_with = "rfc3339")]
+    pub created_at: Timestamp,
 }
 
 /// One check's outcome inside a grading.
@@ -227,6 +246,54 @@ impl Store {
         }
     }
 
+    /// Records a kind cluster ckalab created.
+    pub fn record_cluster(&self, cluster: &ClusterRecord) -> Result<(), StoreError> {
+        self.conn
+            .execute(
+                "INSERT OR REPLACE INTO clusters (name, provider, config, kubeconfig, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![
+                    cluster.name,
+                    cluster.provider,
+                    cluster.config,
+                    cluster.kubeconfig,
+                    cluster.created_at.as_second()
+                ],
+            )
+            .map(drop)
+            .map_err(|e| self.err(e))
+    }
+
+    /// Forgets a cluster once it is deleted.
+    pub fn forget_cluster(&self, name: &str) -> Result<(), StoreError> {
+        self.conn
+            .execute("DELETE FROM clusters WHERE name = ?1", [name])
+            .map(drop)
+            .map_err(|e| self.err(e))
+    }
+
+    /// The cluster ckalab created under this name, if any.
+    pub fn cluster(&self, name: &str) -> Result<Option<ClusterRecord>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT name, provider, config, kubeconfig, created_at FROM clusters WHERE name = ?1",
+            )
+            .map_err(|e| self.err(e))?;
+        let mut rows = stmt
+            .query_map([name], |row| {
+                Ok(ClusterRecord {
+                    name: row.get(0)?,
+                    provider: row.get(1)?,
+                    config: row.get(2)?,
+                    kubeconfig: row.get(3)?,
+                    created_at: ts(row.get(4)?),
+                })
+            })
+            .map_err(|e| self.err(e))?;
+        rows.next().transpose().map_err(|e| self.err(e))
+    }
+
     /// Records the start of an attempt and returns its id.
     pub fn start_attempt(
         &self,
@@ -338,7 +405,6 @@ impl Store {
             .map_err(|e| self.err(e))?;
         let rows = stmt
             .query_map([limit], |row| {
-                let ts = |s: i64| Timestamp::from_second(s).unwrap_or(Timestamp::UNIX_EPOCH);
                 Ok(AttemptRow {
                     id: row.get(0)?,
                     lab_id: row.get(1)?,

@@ -1,0 +1,112 @@
+use clap::{Args, Subcommand};
+
+use super::open_store;
+use crate::error::{Error, ExitStatus, Result};
+use crate::home::Home;
+use crate::kind::cli::DEFAULT_CLUSTER;
+use crate::kind::cluster::{Cluster, Up};
+use crate::store::ClusterRecord;
+use crate::ui::Ui;
+
+/// Manage ckalab's kind cluster: a real Kubernetes v1.35 cluster in containers (needs docker or
+/// podman, and kind). Your own kubeconfig and kubectl context are never changed.
+#[derive(Debug, Args)]
+pub struct ClusterArgs {
+    #[command(subcommand)]
+    action: ClusterAction,
+}
+
+#[derive(Debug, Subcommand)]
+enum ClusterAction {
+    /// Create the cluster (a no-op when it exists), wait for Ready nodes, prepare it for labs.
+    Up {
+        /// A built-in config: `ckalab` (control plane + worker) or `three-nodes`.
+        #[arg(long, default_value = "ckalab")]
+        config: String,
+        /// The cluster's name.
+        #[arg(long, default_value = DEFAULT_CLUSTER)]
+        name: String,
+    },
+    /// Delete the cluster.
+    Down {
+        #[arg(long, default_value = DEFAULT_CLUSTER)]
+        name: String,
+    },
+    /// Show whether the cluster exists and its nodes are Ready.
+    Status {
+        #[arg(long, default_value = DEFAULT_CLUSTER)]
+        name: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+pub fn run(ui: &mut Ui, args: ClusterArgs) -> Result<ExitStatus> {
+    let home = Home::from_env()?;
+    home.ensure()?;
+    match args.action {
+        ClusterAction::Up { config, name } => {
+            let cluster = Cluster::new(&home, &name);
+            let spinner = super::Spinner::new();
+            let outcome = cluster.up(&config, &|phase| spinner.phase(phase));
+            spinner.finish();
+            match outcome? {
+                Up::AlreadyUp => ui.line(format!(
+                    "The kind cluster `{name}` is already up: nothing to do (`ckalab cluster status` shows it)."
+                ))?,
+                Up::Created => {
+                    open_store()?.record_cluster(&ClusterRecord {
+                        name: name.clone(),
+                        provider: cluster.provider.binary().to_string(),
+                        config,
+                        kubeconfig: cluster.kubeconfig_path().to_string(),
+                        created_at: crate::clock::now(),
+                    })?;
+                    ui.line(format!(
+                        "The kind cluster `{name}` is up and its nodes are Ready.\nkubectl: KUBECONFIG={} kubectl get nodes  (context kind-{name}; your own kubeconfig is untouched)",
+                        cluster.kubeconfig_path()
+                    ))?;
+                }
+            }
+        }
+        ClusterAction::Down { name } => {
+            let deleted = Cluster::new(&home, &name).down()?;
+            open_store()?.forget_cluster(&name)?;
+            ui.line(if deleted {
+                format!("Deleted the kind cluster `{name}`.")
+            } else {
+                format!("There is no kind cluster `{name}`: nothing to do.")
+            })?;
+        }
+        ClusterAction::Status { name, json } => {
+            let status = Cluster::new(&home, &name).status()?;
+            if json {
+                ui.json(&status)?;
+            } else if !status.exists {
+                ui.line(format!(
+                    "No kind cluster `{name}`. `ckalab cluster up` creates it."
+                ))?;
+            } else {
+                ui.line(format!(
+                    "kind cluster `{}` ({}), context {}, kubeconfig {}",
+                    status.name, status.provider, status.context, status.kubeconfig
+                ))?;
+                for node in &status.nodes {
+                    ui.line(format!(
+                        "  {} {}",
+                        node.name,
+                        if node.ready { "Ready" } else { "NotReady" }
+                    ))?;
+                }
+            }
+        }
+    }
+    Ok(ExitStatus::Success)
+}
+
+impl From<crate::kind::cluster::ClusterError> for Error {
+    fn from(err: crate::kind::cluster::ClusterError) -> Error {
+        Error::Cluster(err)
+    }
+}

@@ -1,0 +1,341 @@
+//! ckalab's kind cluster: create it (waiting until its nodes are Ready and preparing the control
+//! plane for labs), delete it, and say how it is. The slow phases report through `progress`.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+use super::cli::{self, Kind};
+use super::external::{self, ExternalError};
+use super::node::{KindNode, NodeError, Provider};
+use crate::home::Home;
+
+/// What went wrong with the cluster, in words that say what to do next.
+#[derive(Debug, thiserror::Error)]
+pub enum ClusterError {
+    #[error(transparent)]
+    External(#[from] ExternalError),
+    #[error(transparent)]
+    Node(#[from] NodeError),
+    /// `--config` names no built-in config.
+    #[error("no kind config named `{name}`\nhint: the built-in configs are {known}")]
+    UnknownConfig { name: String, known: String },
+    /// The cluster came up but its nodes did not become Ready.
+    #[error(
+        "the cluster's nodes are not Ready after {seconds}s: {detail}\nhint: `docker exec {container} journalctl -u kubelet` shows why; `ckalab cluster down` removes the cluster"
+    )]
+    NotReady {
+        seconds: u64,
+        container: String,
+        detail: String,
+    },
+    /// kind printed a kubeconfig without the context it should have written.
+    #[error(
+        "kind's kubeconfig for `{cluster}` has no context `{context}`: ckalab will not guess which cluster to talk to"
+    )]
+    NoContext { cluster: String, context: String },
+    /// Writing under `$CKALAB_HOME` failed.
+    #[error("cannot write {path}: {reason}")]
+    Write { path: PathBuf, reason: String },
+}
+
+/// The cluster as `ckalab cluster status` shows it.
+#[derive(Debug, Serialize)]
+pub struct Status {
+    pub name: String,
+    pub provider: &'static str,
+    pub exists: bool,
+    pub context: String,
+    pub kubeconfig: String,
+    pub nodes: Vec<NodeStatus>,
+}
+
+#[derive(Debug, Serialize, PartialEq, Eq)]
+pub struct NodeStatus {
+    pub name: String,
+    pub ready: bool,
+}
+
+/// What `up` did.
+pub enum Up {
+    Created,
+    AlreadyUp,
+}
+
+/// ckalab's cluster named `name`, driven through the provider kind uses.
+pub struct Cluster {
+    pub name: String,
+    pub provider: Provider,
+    kind: Kind,
+    dir: PathBuf,
+}
+
+impl Cluster {
+    pub fn new(home: &Home, name: &str) -> Cluster {
+        let dir = home.root().join("kind");
+        Cluster {
+            name: name.to_string(),
+            provider: Provider::from_env(),
+            kind: Kind {
+                kubeconfig: dir.join(format!("{name}.kubeconfig")).display().to_string(),
+            },
+            dir,
+        }
+    }
+
+    pub fn kubeconfig_path(&self) -> &str {
+        &self.kind.kubeconfig
+    }
+
+    /// Whether `kind get clusters` lists this cluster.
+    pub fn exists(&self) -> Result<bool, ClusterError> {
+        let out = external::run(&self.kind.get_clusters_argv(), None)?;
+        Ok(cli::parse_clusters(&out).contains(&self.name))
+    }
+
+    /// Creates the cluster from the built-in config `config` unless it exists, waits until every
+    /// node is Ready, and prepares the control plane for labs.
+    pub fn up(&self, config: &str, progress: &dyn Fn(&str)) -> Result<Up, ClusterError> {
+        // Both tools are needed: say which is missing before kind fails half-way.
+        for program in [self.provider.binary(), "kind"] {
+            if crate::doctor::find_in_path(program).is_none() {
+                return Err(ExternalError::Missing {
+                    program: program.to_string(),
+                    install: external::install_hint(program),
+                }
+                .into());
+            }
+        }
+        if self.exists()? {
+            return Ok(Up::AlreadyUp);
+        }
+        let text =
+            crate::catalog::kind_config(config).ok_or_else(|| ClusterError::UnknownConfig {
+                name: config.to_string(),
+                known: crate::catalog::kind_config_names().join(", "),
+            })?;
+        let config_path = self.dir.join(format!("{config}.yaml"));
+        write(&config_path, text)?;
+        progress(
+            "creating the kind cluster (the first time, pulling the node image takes minutes)",
+        );
+        external::run(
+            &self
+                .kind
+                .create_argv(&self.name, &config_path.display().to_string()),
+            None,
+        )?;
+        self.check_kubeconfig()?;
+        progress("waiting for every node to be Ready");
+        let node = self.control_plane()?;
+        self.wait_ready(&node, Duration::from_secs(180))?;
+        progress("preparing the control plane for labs: etcdctl and etcdutl from the etcd image");
+        prepare_for_labs(&node)?;
+        Ok(Up::Created)
+    }
+
+    /// Deletes the cluster (and its entry in ckalab's kubeconfig); `false` when there was none.
+    pub fn down(&self) -> Result<bool, ClusterError> {
+        if !self.exists()? {
+            return Ok(false);
+        }
+        external::run(&self.kind.delete_argv(&self.name), None)?;
+        Ok(true)
+    }
+
+    pub fn status(&self) -> Result<Status, ClusterError> {
+        let exists = self.exists()?;
+        let nodes = if exists {
+            node_statuses(&self.control_plane()?.run(&KUBECTL_GET_NODES)?)
+        } else {
+            Vec::new()
+        };
+        Ok(Status {
+            name: self.name.clone(),
+            provider: self.provider.binary(),
+            exists,
+            context: cli::context(&self.name),
+            kubeconfig: self.kind.kubeconfig.clone(),
+            nodes,
+        })
+    }
+
+    /// The control-plane container, verified to be this cluster's before anything runs in it.
+    pub fn control_plane(&self) -> Result<KindNode, ClusterError> {
+        Ok(KindNode::verify(
+            self.provider,
+            &self.name,
+            &cli::control_plane(&self.name),
+        )?)
+    }
+
+    /// The kubeconfig kind wrote must hold the context ckalab expects, or ckalab talks to nothing.
+    fn check_kubeconfig(&self) -> Result<(), ClusterError> {
+        let text = external::run(&self.kind.kubeconfig_argv(&self.name), None)?;
+        let context = cli::context(&self.name);
+        let has_context = kube::config::Kubeconfig::from_yaml(&text)
+            .map(|k| k.contexts.iter().any(|c| c.name == context))
+            .unwrap_or(false);
+        if !has_context {
+            return Err(ClusterError::NoContext {
+                cluster: self.name.clone(),
+                context,
+            });
+        }
+        write(PathBuf::from(&self.kind.kubeconfig).as_path(), &text)
+    }
+
+    fn wait_ready(&self, node: &KindNode, timeout: Duration) -> Result<(), ClusterError> {
+        let start = Instant::now();
+        loop {
+            let detail = match node.run(&KUBECTL_GET_NODES) {
+                Ok(json) => {
+                    let nodes = node_statuses(&json);
+                    if !nodes.is_empty() && nodes.iter().all(|n| n.ready) {
+                        return Ok(());
+                    }
+                    let waiting: Vec<&str> = nodes
+                        .iter()
+                        .filter(|n| !n.ready)
+                        .map(|n| n.name.as_str())
+                        .collect();
+                    format!("still NotReady: {}", waiting.join(", "))
+                }
+                Err(e) => e.to_string(),
+            };
+            if start.elapsed() >= timeout {
+                return Err(ClusterError::NotReady {
+                    seconds: timeout.as_secs(),
+                    container: node.container().to_string(),
+                    detail,
+                });
+            }
+            std::thread::sleep(Duration::from_secs(2));
+        }
+    }
+}
+
+/// The node's own kubectl with the control plane's admin kubeconfig: it needs nothing from the
+/// learner's machine.
+const KUBECTL_GET_NODES: [&str; 6] = [
+    "kubectl",
+    "--kubeconfig=/etc/kubernetes/admin.conf",
+    "get",
+    "nodes",
+    "-o",
+    "json",
+];
+
+/// Where the etcd image is mounted while its tools are copied out.
+const ETCD_IMAGE_MOUNT: &str = "/var/lib/ckalab/etcd-image";
+
+/// kind nodes have no etcdctl/etcdutl: they live in the etcd image, which the node already has.
+/// Mount it with `ctr`, copy both tools to /usr/local/bin, unmount. Then check openssl.
+fn prepare_for_labs(node: &KindNode) -> Result<(), ClusterError> {
+    let manifest = node.read("/etc/kubernetes/manifests/etcd.yaml")?;
+    let image = etcd_image(&manifest).ok_or_else(|| ExternalError::Failed {
+        command_line: "read /etc/kubernetes/manifests/etcd.yaml".into(),
+        status: "no image".into(),
+        output: "the etcd manifest names no container image".into(),
+    })?;
+    node.run(&["mkdir", "-p", ETCD_IMAGE_MOUNT])?;
+    node.run(&[
+        "ctr",
+        "-n",
+        "k8s.io",
+        "images",
+        "mount",
+        &image,
+        ETCD_IMAGE_MOUNT,
+    ])?;
+    let copied = ["etcdctl", "etcdutl"].iter().try_for_each(|tool| {
+        node.run(&[
+            "cp",
+            &format!("{ETCD_IMAGE_MOUNT}/usr/local/bin/{tool}"),
+            &format!("/usr/local/bin/{tool}"),
+        ])
+        .map(drop)
+    });
+    // Unmount even when a copy failed, so the node is left as it was.
+    node.run(&["ctr", "-n", "k8s.io", "images", "unmount", ETCD_IMAGE_MOUNT])?;
+    copied?;
+    node.run(&["openssl", "version"])?;
+    Ok(())
+}
+
+/// The image of the etcd static pod's first container.
+fn etcd_image(manifest: &str) -> Option<String> {
+    let value: serde_json::Value = serde_saphyr::from_str(manifest).ok()?;
+    value["spec"]["containers"][0]["image"]
+        .as_str()
+        .map(String::from)
+}
+
+/// Each node's name and Ready condition from `kubectl get nodes -o json`.
+pub fn node_statuses(json: &str) -> Vec<NodeStatus> {
+    let value: serde_json::Value = serde_json::from_str(json).unwrap_or_default();
+    value["items"]
+        .as_array()
+        .map(|items| {
+            items
+                .iter()
+                .map(|item| NodeStatus {
+                    name: item["metadata"]["name"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_string(),
+                    ready: item["status"]["conditions"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .any(|c| c["type"] == "Ready" && c["status"] == "True"),
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn write(path: &std::path::Path, text: &str) -> Result<(), ClusterError> {
+    let failed = |e: std::io::Error| ClusterError::Write {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    };
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).map_err(failed)?;
+    }
+    std::fs::write(path, text).map_err(failed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn node_readiness_parses_from_kubectl_json() {
+        let json = include_str!("../../tests/fixtures/kind/kubectl-get-nodes.json");
+        assert_eq!(
+            node_statuses(json),
+            [
+                NodeStatus {
+                    name: "ckalab-control-plane".into(),
+                    ready: true
+                },
+                NodeStatus {
+                    name: "ckalab-worker".into(),
+                    ready: false
+                }
+            ]
+        );
+        assert!(node_statuses("not json").is_empty());
+    }
+
+    #[test]
+    fn the_etcd_image_comes_from_the_manifest() {
+        let manifest = "apiVersion: v1\nkind: Pod\nspec:\n  containers:\n  - command:\n    - etcd\n    image: registry.k8s.io/etcd:3.6.6-0\n    name: etcd\n";
+        assert_eq!(
+            etcd_image(manifest).as_deref(),
+            Some("registry.k8s.io/etcd:3.6.6-0")
+        );
+    }
+}

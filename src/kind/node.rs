@@ -1,0 +1,234 @@
+//! A kind node container, reached through docker or podman (kind's
+//! `KIND_EXPERIMENTAL_PROVIDER`). One implementation serves both: they differ only in the
+//! binary. Every action is an argv; a path or value from a lab is always its own argument.
+
+use std::collections::BTreeMap;
+
+use super::external::{self, ExternalError};
+
+/// The label kind puts on every node container of a cluster.
+pub const CLUSTER_LABEL: &str = "io.x-k8s.kind.cluster";
+
+/// The container engine kind runs its nodes with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Provider {
+    Docker,
+    Podman,
+}
+
+impl Provider {
+    /// kind's own rule: `KIND_EXPERIMENTAL_PROVIDER=podman` selects podman, else docker.
+    pub fn from_env() -> Provider {
+        match std::env::var("KIND_EXPERIMENTAL_PROVIDER").as_deref() {
+            Ok("podman") => Provider::Podman,
+            _ => Provider::Docker,
+        }
+    }
+
+    pub fn binary(self) -> &'static str {
+        match self {
+            Provider::Docker => "docker",
+            Provider::Podman => "podman",
+        }
+    }
+
+    fn argv(self, args: &[&str]) -> Vec<String> {
+        std::iter::once(self.binary())
+            .chain(args.iter().copied())
+            .map(String::from)
+            .collect()
+    }
+
+    /// `docker inspect <container>`: JSON with the container's labels.
+    pub fn inspect_argv(self, container: &str) -> Vec<String> {
+        self.argv(&["inspect", "--type", "container", container])
+    }
+}
+
+/// Why ckalab will not touch a container.
+#[derive(Debug, thiserror::Error)]
+pub enum NodeError {
+    #[error(transparent)]
+    External(#[from] ExternalError),
+    /// The container is not a node of the cluster ckalab created.
+    #[error(
+        "refusing to touch container `{container}`: it is not a node of ckalab's kind cluster `{cluster}` (its {CLUSTER_LABEL} label is {found})\nhint: ckalab only changes the cluster it created; `ckalab cluster up` creates it"
+    )]
+    NotOurs {
+        container: String,
+        cluster: String,
+        found: String,
+    },
+    /// `docker inspect` printed something ckalab does not understand.
+    #[error("cannot read `{container}`'s labels from `{binary} inspect`: {reason}")]
+    Inspect {
+        container: String,
+        binary: &'static str,
+        reason: String,
+    },
+}
+
+/// A node container ckalab has verified belongs to its cluster. The only way to get one is
+/// [`KindNode::verify`], so no action can reach a container that is not ckalab's.
+#[derive(Debug, Clone)]
+pub struct KindNode {
+    provider: Provider,
+    container: String,
+}
+
+impl KindNode {
+    /// Checks the container's `io.x-k8s.kind.cluster` label before anything else is run in it.
+    pub fn verify(
+        provider: Provider,
+        cluster: &str,
+        container: &str,
+    ) -> Result<KindNode, NodeError> {
+        let json = external::run(&provider.inspect_argv(container), None)?;
+        let labels = parse_labels(&json).map_err(|reason| NodeError::Inspect {
+            container: container.to_string(),
+            binary: provider.binary(),
+            reason,
+        })?;
+        match labels.get(CLUSTER_LABEL) {
+            Some(found) if found == cluster => Ok(KindNode {
+                provider,
+                container: container.to_string(),
+            }),
+            found => Err(NodeError::NotOurs {
+                container: container.to_string(),
+                cluster: cluster.to_string(),
+                found: found.map_or_else(|| "missing".to_string(), |f| format!("`{f}`")),
+            }),
+        }
+    }
+
+    pub fn container(&self) -> &str {
+        &self.container
+    }
+
+    /// `docker exec <container> <argv…>`.
+    pub fn exec_argv(&self, argv: &[&str]) -> Vec<String> {
+        let mut full = self.provider.argv(&["exec", &self.container]);
+        full.extend(argv.iter().map(|a| a.to_string()));
+        full
+    }
+
+    /// `docker exec -i <container> <argv…>`, for commands that read their standard input.
+    pub fn exec_stdin_argv(&self, argv: &[&str]) -> Vec<String> {
+        let mut full = self.provider.argv(&["exec", "-i", &self.container]);
+        full.extend(argv.iter().map(|a| a.to_string()));
+        full
+    }
+
+    pub fn read_argv(&self, path: &str) -> Vec<String> {
+        self.exec_argv(&["cat", "--", path])
+    }
+
+    /// Writes standard input to `path` (tee's copy on stdout is discarded by the caller).
+    pub fn write_argv(&self, path: &str) -> Vec<String> {
+        self.exec_stdin_argv(&["tee", "--", path])
+    }
+
+    /// `systemctl <action> <unit>` through the node's systemd.
+    pub fn systemctl_argv(&self, action: &str, unit: &str) -> Vec<String> {
+        self.exec_argv(&["systemctl", action, unit])
+    }
+
+    pub fn run(&self, argv: &[&str]) -> Result<String, ExternalError> {
+        external::run(&self.exec_argv(argv), None)
+    }
+
+    pub fn read(&self, path: &str) -> Result<String, ExternalError> {
+        external::run(&self.read_argv(path), None)
+    }
+
+    pub fn write(&self, path: &str, bytes: &[u8]) -> Result<(), ExternalError> {
+        external::run(&self.write_argv(path), Some(bytes)).map(drop)
+    }
+}
+
+/// The labels of the first container in `docker inspect`/`podman inspect` output.
+pub fn parse_labels(inspect_json: &str) -> Result<BTreeMap<String, String>, String> {
+    let value: serde_json::Value =
+        serde_json::from_str(inspect_json).map_err(|e| format!("not JSON: {e}"))?;
+    let first = value
+        .as_array()
+        .and_then(|a| a.first())
+        .ok_or("no container in the output")?;
+    Ok(first["Config"]["Labels"]
+        .as_object()
+        .map(|labels| {
+            labels
+                .iter()
+                .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string())))
+                .collect()
+        })
+        .unwrap_or_default())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn node(provider: Provider) -> KindNode {
+        KindNode {
+            provider,
+            container: "ckalab-control-plane".into(),
+        }
+    }
+
+    #[test]
+    fn docker_and_podman_differ_only_in_the_binary() {
+        let docker = node(Provider::Docker).systemctl_argv("restart", "containerd");
+        assert_eq!(
+            docker,
+            [
+                "docker",
+                "exec",
+                "ckalab-control-plane",
+                "systemctl",
+                "restart",
+                "containerd"
+            ]
+        );
+        let podman = node(Provider::Podman).systemctl_argv("restart", "containerd");
+        assert_eq!(podman[0], "podman");
+        assert_eq!(podman[1..], docker[1..]);
+    }
+
+    #[test]
+    fn file_actions_keep_the_path_one_argument() {
+        let n = node(Provider::Docker);
+        let path = "/etc/kubernetes/manifests/kube apiserver.yaml; rm -rf /";
+        assert_eq!(
+            n.read_argv(path),
+            ["docker", "exec", "ckalab-control-plane", "cat", "--", path]
+        );
+        assert_eq!(
+            n.write_argv(path),
+            [
+                "docker",
+                "exec",
+                "-i",
+                "ckalab-control-plane",
+                "tee",
+                "--",
+                path
+            ]
+        );
+        assert_eq!(
+            Provider::Podman.inspect_argv("ckalab-worker"),
+            ["podman", "inspect", "--type", "container", "ckalab-worker"]
+        );
+    }
+
+    #[test]
+    fn labels_parse_from_docker_inspect() {
+        let json = include_str!("../../tests/fixtures/kind/docker-inspect-control-plane.json");
+        let labels = parse_labels(json).expect("labels");
+        assert_eq!(labels[CLUSTER_LABEL], "ckalab");
+        assert_eq!(labels["io.x-k8s.kind.role"], "control-plane");
+        assert!(parse_labels("[]").is_err());
+        assert!(parse_labels("Error: No such object").is_err());
+    }
+}

@@ -1,0 +1,252 @@
+//! The kind backend's contract with docker, podman and kind, proven with fake executables on
+//! PATH that log every argv they receive: `cluster up` makes exactly the expected calls, a
+//! second `up` changes nothing, missing tools are named with their install command, and a
+//! container without ckalab's label is refused before anything runs in it.
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::PathBuf;
+
+use crate::Test;
+
+/// A directory of fake `docker`, `podman` and `kind`, and the log of their calls.
+struct Fakes {
+    dir: tempfile::TempDir,
+}
+
+const KIND: &str = r#"#!/bin/sh
+echo "kind $*" >> "$FAKE_DIR/calls"
+case "$1 $2" in
+  "get clusters") [ -f "$FAKE_DIR/created" ] && echo ckalab || echo "No kind clusters found." >&2 ;;
+  "create cluster") /usr/bin/touch "$FAKE_DIR/created" ;;
+  "delete cluster") /bin/rm -f "$FAKE_DIR/created" ;;
+  "get kubeconfig") /bin/cat "$FAKE_DIR/kubeconfig" ;;
+  *) exit 1 ;;
+esac
+"#;
+
+const ENGINE: &str = r#"#!/bin/sh
+echo "$(/usr/bin/basename "$0") $*" >> "$FAKE_DIR/calls"
+case "$1" in
+  inspect) /bin/sed "s/\"io.x-k8s.kind.cluster\": \"ckalab\"/\"io.x-k8s.kind.cluster\": \"$FAKE_LABEL\"/" "$FAKE_DIR/inspect.json" ;;
+  exec)
+    shift; [ "$1" = "-i" ] && shift; shift
+    case "$1" in
+      kubectl) /bin/cat "$FAKE_DIR/nodes.json" ;;
+      cat) /bin/cat "$FAKE_DIR/etcd.yaml" ;;
+      openssl) echo "OpenSSL 3.0.15 3 Sep 2024" ;;
+    esac ;;
+  *) exit 1 ;;
+esac
+"#;
+
+const KUBECONFIG: &str = "apiVersion: v1
+kind: Config
+clusters:
+- cluster:
+    server: https://127.0.0.1:39121
+  name: kind-ckalab
+contexts:
+- context:
+    cluster: kind-ckalab
+    user: kind-ckalab
+  name: kind-ckalab
+current-context: kind-ckalab
+users:
+- name: kind-ckalab
+  user: {}
+";
+
+const ETCD_MANIFEST: &str = "apiVersion: v1
+kind: Pod
+metadata:
+  name: etcd
+  namespace: kube-system
+spec:
+  containers:
+  - command:
+    - etcd
+    image: registry.k8s.io/etcd:3.6.6-0
+    name: etcd
+";
+
+const READY_NODES: &str = r#"{"items": [
+  {"metadata": {"name": "ckalab-control-plane"}, "status": {"conditions": [{"type": "Ready", "status": "True"}]}},
+  {"metadata": {"name": "ckalab-worker"}, "status": {"conditions": [{"type": "Ready", "status": "True"}]}}
+]}"#;
+
+impl Fakes {
+    /// Fakes for `tools` (any of docker, podman, kind).
+    fn new(tools: &[&str]) -> Fakes {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let write = |name: &str, text: &str, exec: bool| {
+            let path = dir.path().join(name);
+            std::fs::write(&path, text).expect("write");
+            if exec {
+                std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755))
+                    .expect("chmod");
+            }
+        };
+        for tool in tools {
+            write(tool, if *tool == "kind" { KIND } else { ENGINE }, true);
+        }
+        write("kubeconfig", KUBECONFIG, false);
+        write("etcd.yaml", ETCD_MANIFEST, false);
+        write("nodes.json", READY_NODES, false);
+        write(
+            "inspect.json",
+            include_str!("fixtures/kind/docker-inspect-control-plane.json"),
+            false,
+        );
+        write("calls", "", false);
+        Fakes { dir }
+    }
+
+    /// A learner whose PATH holds only the fakes.
+    fn test(&self, label: &str) -> Test {
+        Test::new()
+            .env("PATH", self.dir.path().to_string_lossy())
+            .env("FAKE_DIR", self.dir.path().to_string_lossy())
+            .env("FAKE_LABEL", label)
+    }
+
+    fn calls(&self) -> Vec<String> {
+        std::fs::read_to_string(self.dir.path().join("calls"))
+            .expect("calls")
+            .lines()
+            .map(String::from)
+            .collect()
+    }
+}
+
+fn kind_dir(test: &Test) -> PathBuf {
+    test.home().join("kind")
+}
+
+#[test]
+fn cluster_up_makes_the_expected_calls_and_a_second_up_is_a_no_op() {
+    let fakes = Fakes::new(&["docker", "kind"]);
+    let test = fakes.test("ckalab");
+    test.run(&["cluster", "up"])
+        .success()
+        .stdout_has("is up and its nodes are Ready");
+    let dir = kind_dir(&test);
+    let cp = "ckalab-control-plane";
+    let mount = "/var/lib/ckalab/etcd-image";
+    let expected = [
+        "kind get clusters".to_string(),
+        format!(
+            "kind create cluster --name ckalab --config {} --kubeconfig {}",
+            dir.join("ckalab.yaml").display(),
+            dir.join("ckalab.kubeconfig").display()
+        ),
+        "kind get kubeconfig --name ckalab".into(),
+        format!("docker inspect --type container {cp}"),
+        format!(
+            "docker exec {cp} kubectl --kubeconfig=/etc/kubernetes/admin.conf get nodes -o json"
+        ),
+        format!("docker exec {cp} cat -- /etc/kubernetes/manifests/etcd.yaml"),
+        format!("docker exec {cp} mkdir -p {mount}"),
+        format!("docker exec {cp} ctr -n k8s.io images mount registry.k8s.io/etcd:3.6.6-0 {mount}"),
+        format!("docker exec {cp} cp {mount}/usr/local/bin/etcdctl /usr/local/bin/etcdctl"),
+        format!("docker exec {cp} cp {mount}/usr/local/bin/etcdutl /usr/local/bin/etcdutl"),
+        format!("docker exec {cp} ctr -n k8s.io images unmount {mount}"),
+        format!("docker exec {cp} openssl version"),
+    ];
+    assert_eq!(fakes.calls(), expected);
+    // The pinned config went to kind, and ckalab keeps kind's kubeconfig to itself.
+    let config = std::fs::read_to_string(dir.join("ckalab.yaml")).expect("config");
+    assert!(config.contains("kindest/node:v1.35.0@sha256:"));
+    assert!(
+        std::fs::read_to_string(dir.join("ckalab.kubeconfig"))
+            .expect("kubeconfig")
+            .contains("kind-ckalab")
+    );
+    let db = rusqlite::Connection::open(test.database()).expect("db");
+    let provider: String = db
+        .query_row(
+            "SELECT provider FROM clusters WHERE name = 'ckalab'",
+            [],
+            |r| r.get(0),
+        )
+        .expect("the cluster is recorded");
+    assert_eq!(provider, "docker");
+
+    test.run(&["cluster", "up"])
+        .success()
+        .stdout_has("already up");
+    assert_eq!(
+        fakes.calls().len(),
+        expected.len() + 1,
+        "only `kind get clusters` again"
+    );
+
+    let status = test.run(&["cluster", "status", "--json"]).success().json();
+    assert_eq!(status["exists"], true);
+    assert_eq!(status["context"], "kind-ckalab");
+    assert_eq!(status["nodes"].as_array().map(Vec::len), Some(2));
+
+    test.run(&["cluster", "down"])
+        .success()
+        .stdout_has("Deleted");
+    assert!(
+        fakes
+            .calls()
+            .last()
+            .is_some_and(|c| c.starts_with("kind delete cluster --name ckalab"))
+    );
+    test.run(&["cluster", "status"])
+        .success()
+        .stdout_has("No kind cluster");
+}
+
+#[test]
+fn podman_is_used_when_kind_is_told_to() {
+    let fakes = Fakes::new(&["podman", "kind"]);
+    let test = fakes
+        .test("ckalab")
+        .env("KIND_EXPERIMENTAL_PROVIDER", "podman");
+    test.run(&["cluster", "up"]).success();
+    let calls = fakes.calls();
+    assert!(
+        calls
+            .iter()
+            .any(|c| c == "podman inspect --type container ckalab-control-plane")
+    );
+    assert!(!calls.iter().any(|c| c.starts_with("docker")));
+}
+
+#[test]
+fn missing_docker_or_kind_is_named_with_its_install_command() {
+    let only_kind = Fakes::new(&["kind"]);
+    only_kind
+        .test("ckalab")
+        .run(&["cluster", "up"])
+        .exit(4)
+        .stderr_has("`docker` is not installed")
+        .stderr_has("apt-get install -y docker.io");
+    let only_docker = Fakes::new(&["docker"]);
+    only_docker
+        .test("ckalab")
+        .run(&["cluster", "up"])
+        .exit(4)
+        .stderr_has("`kind` is not installed")
+        .stderr_has("kind.sigs.k8s.io/dl/v0.31.0");
+    assert!(only_kind.calls().is_empty() && only_docker.calls().is_empty());
+}
+
+#[test]
+fn a_container_without_ckalabs_label_is_refused_before_any_exec() {
+    let fakes = Fakes::new(&["docker", "kind"]);
+    fakes
+        .test("someone-elses-cluster")
+        .run(&["cluster", "up"])
+        .exit(4)
+        .stderr_has("refusing to touch container `ckalab-control-plane`")
+        .stderr_has("`someone-elses-cluster`");
+    let calls = fakes.calls();
+    assert!(calls.iter().any(|c| c.starts_with("docker inspect")));
+    assert!(
+        !calls.iter().any(|c| c.starts_with("docker exec")),
+        "nothing ran in the container: {calls:?}"
+    );
+}
