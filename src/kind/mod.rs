@@ -5,4 +5,5 @@
 pub mod cli;
 pub mod cluster;
 pub mod external;
+pub mod kube_checks;
 pub mod node;

@@ -1,0 +1,375 @@
+//! Kubernetes-level checks on a kind cluster through the kube crate: a node is Ready, an object
+//! exists (with its data), the API server answers `/readyz`. The client is built from the
+//! `kind-<cluster>` context of ckalab's own kubeconfig — never the learner's current context —
+//! with retries off and short timeouts, so a grader facing a deliberately broken API server
+//! answers in seconds instead of retrying for minutes.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::Duration;
+
+use k8s_openapi::api::core::v1::{ConfigMap, Node, Secret};
+use kube::config::{KubeConfigOptions, Kubeconfig};
+use kube::{Api, Client, Config};
+
+use super::cli;
+use crate::catalog::step::ObjectKind;
+use crate::engine::report::CheckResult;
+
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
+const READ_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// A client for ckalab's cluster `cluster`, from ckalab's kubeconfig file for it.
+pub async fn client(kubeconfig: &Path, cluster: &str) -> Result<Client, String> {
+    Client::try_from(config(kubeconfig, cluster).await?).map_err(|e| e.to_string())
+}
+
+/// The client configuration: the `kind-<cluster>` context whatever the file's current context,
+/// retries off, short timeouts.
+pub async fn config(kubeconfig: &Path, cluster: &str) -> Result<Config, String> {
+    let file = Kubeconfig::read_from(kubeconfig)
+        .map_err(|e| format!("cannot read {}: {e}", kubeconfig.display()))?;
+    let options = KubeConfigOptions {
+        context: Some(cli::context(cluster)),
+        ..KubeConfigOptions::default()
+    };
+    let mut config = Config::from_custom_kubeconfig(file, &options)
+        .await
+        .map_err(|e| format!("{}: {e}", kubeconfig.display()))?;
+    // kube retries 429/503/504 with long back-off by default: a grader must not.
+    config.default_retry = false;
+    config.connect_timeout = Some(CONNECT_TIMEOUT);
+    config.read_timeout = Some(READ_TIMEOUT);
+    config.write_timeout = Some(READ_TIMEOUT);
+    Ok(config)
+}
+
+/// The node reports Ready.
+pub async fn node_ready(client: &Client, check: &str, node: &str) -> CheckResult {
+    let nodes: Api<Node> = Api::all(client.clone());
+    match nodes.get(node).await {
+        Ok(found) => {
+            let ready = found
+                .status
+                .and_then(|s| s.conditions)
+                .unwrap_or_default()
+                .into_iter()
+                .find(|c| c.type_ == "Ready");
+            match ready {
+                Some(c) if c.status == "True" => {
+                    CheckResult::pass(check, format!("{node} is Ready"))
+                }
+                Some(c) => CheckResult::fail(
+                    check,
+                    format!(
+                        "{node} is NotReady ({}): {}",
+                        c.reason.unwrap_or_default(),
+                        c.message.unwrap_or_default()
+                    ),
+                ),
+                None => CheckResult::fail(check, format!("{node} reports no Ready condition yet")),
+            }
+        }
+        Err(kube::Error::Api(status)) if status.code == 404 => {
+            CheckResult::fail(check, format!("there is no node named {node}"))
+        }
+        Err(err) => cannot_look(check, &err),
+    }
+}
+
+/// The object exists, and holds `data` when given (Secret values compared decoded).
+pub async fn object_exists(
+    client: &Client,
+    check: &str,
+    kind: ObjectKind,
+    namespace: &str,
+    name: &str,
+    data: &BTreeMap<String, String>,
+) -> CheckResult {
+    let found: Result<BTreeMap<String, String>, kube::Error> = match kind {
+        ObjectKind::ConfigMap => Api::<ConfigMap>::namespaced(client.clone(), namespace)
+            .get(name)
+            .await
+            .map(|cm| cm.data.unwrap_or_default()),
+        ObjectKind::Secret => Api::<Secret>::namespaced(client.clone(), namespace)
+            .get(name)
+            .await
+            .map(|secret| {
+                secret
+                    .data
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|(k, v)| (k, String::from_utf8_lossy(&v.0).into_owned()))
+                    .collect()
+            }),
+    };
+    match found {
+        Ok(values) => match data.iter().find(|(k, want)| values.get(*k) != Some(*want)) {
+            None => CheckResult::pass(check, format!("{kind:?} {namespace}/{name} is back")),
+            Some((k, want)) => CheckResult::fail(
+                check,
+                format!("{kind:?} {namespace}/{name} exists, but data.{k} is not {want:?}"),
+            ),
+        },
+        Err(kube::Error::Api(status)) if status.code == 404 => CheckResult::fail(
+            check,
+            format!("{kind:?} \"{name}\" not found in namespace {namespace}"),
+        ),
+        Err(err) => cannot_look(check, &err),
+    }
+}
+
+/// The API server answers `/readyz`. Here a refused connection is the answer (the API server
+/// is down), so it fails rather than being INVALID.
+pub async fn readyz(client: &Client, check: &str) -> CheckResult {
+    let request = match http::Request::get("/readyz").body(Vec::new()) {
+        Ok(request) => request,
+        Err(e) => return CheckResult::invalid(check, e.to_string()),
+    };
+    match client.request_text(request).await {
+        Ok(body) => CheckResult::pass(check, format!("/readyz answered {}", body.trim())),
+        Err(kube::Error::Api(status)) => CheckResult::fail(
+            check,
+            format!(
+                "/readyz answered {}: {}",
+                status.code,
+                status.message.trim()
+            ),
+        ),
+        Err(err) => CheckResult::fail(check, format!("the API server does not answer: {err}")),
+    }
+}
+
+/// The API could not be asked, so the grader cannot tell: INVALID, never a wrong answer.
+fn cannot_look(check: &str, err: &kube::Error) -> CheckResult {
+    CheckResult::invalid(
+        check,
+        format!("cannot ask the API server ({err}); `ckalab cluster status` shows the cluster"),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::Verdict;
+    use http::{Request, Response, StatusCode};
+    use kube::client::Body;
+
+    type Handle = tower_test::mock::Handle<Request<Body>, Response<Body>>;
+
+    fn mock() -> (Client, Handle) {
+        let (service, handle) = tower_test::mock::pair::<Request<Body>, Response<Body>>();
+        (Client::new(service, "default"), handle)
+    }
+
+    /// Answers the next request with `status` and `body`, checking its path.
+    async fn answer(mut handle: Handle, path: &str, status: StatusCode, body: &'static str) {
+        let (request, send) = handle.next_request().await.expect("a request");
+        assert_eq!(request.uri().path(), path);
+        let response = Response::builder()
+            .status(status)
+            .body(Body::from(body.as_bytes().to_vec()))
+            .expect("response");
+        send.send_response(response);
+    }
+
+    async fn refuse(mut handle: Handle) {
+        let (_, send) = handle.next_request().await.expect("a request");
+        send.send_error(std::io::Error::new(
+            std::io::ErrorKind::ConnectionRefused,
+            "dial tcp 127.0.0.1:39121: connect: connection refused",
+        ));
+    }
+
+    #[tokio::test]
+    async fn the_client_uses_ckalabs_context_without_retries() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("ckalab.kubeconfig");
+        // The current context is someone else's cluster: ckalab must not follow it.
+        let kubeconfig = "apiVersion: v1
+kind: Config
+current-context: production
+clusters:
+- cluster: {server: 'https://prod.example:6443'}
+  name: production
+- cluster: {server: 'https://127.0.0.1:39121'}
+  name: kind-ckalab
+contexts:
+- context: {cluster: production, user: prod}
+  name: production
+- context: {cluster: kind-ckalab, user: kind-ckalab}
+  name: kind-ckalab
+users:
+- name: prod
+  user: {token: secret}
+- name: kind-ckalab
+  user: {token: abc}
+";
+        std::fs::write(&path, kubeconfig).expect("write");
+        let ours = config(&path, "ckalab").await.expect("config");
+        assert_eq!(ours.cluster_url.to_string(), "https://127.0.0.1:39121/");
+        assert!(!ours.default_retry);
+        assert_eq!(ours.read_timeout, Some(READ_TIMEOUT));
+        assert!(
+            config(&path, "other").await.is_err(),
+            "no kind-other context"
+        );
+    }
+
+    const NODE: &str = "/api/v1/nodes/ckalab-control-plane";
+    const CONFIGMAP: &str = "/api/v1/namespaces/payments/configmaps/app-config";
+
+    #[tokio::test]
+    async fn a_ready_node_passes_and_a_notready_one_fails_with_its_reason() {
+        let (client, handle) = mock();
+        let server = tokio::spawn(answer(
+            handle,
+            NODE,
+            StatusCode::OK,
+            include_str!("../../tests/fixtures/kube/node-ready.json"),
+        ));
+        let result = node_ready(&client, "the node is Ready", "ckalab-control-plane").await;
+        server.await.expect("server");
+        assert_eq!(result.verdict, Verdict::Pass, "{}", result.message);
+
+        let (client, handle) = mock();
+        let server = tokio::spawn(answer(
+            handle,
+            NODE,
+            StatusCode::OK,
+            include_str!("../../tests/fixtures/kube/node-notready.json"),
+        ));
+        let result = node_ready(&client, "the node is Ready", "ckalab-control-plane").await;
+        server.await.expect("server");
+        assert_eq!(result.verdict, Verdict::Fail);
+        assert!(
+            result
+                .message
+                .contains("Kubelet stopped posting node status"),
+            "{}",
+            result.message
+        );
+    }
+
+    #[tokio::test]
+    async fn a_configmap_is_found_with_its_data_or_reported_missing() {
+        let want: BTreeMap<String, String> = [("currency".to_string(), "EUR".to_string())].into();
+        let (client, handle) = mock();
+        let server = tokio::spawn(answer(
+            handle,
+            CONFIGMAP,
+            StatusCode::OK,
+            include_str!("../../tests/fixtures/kube/configmap-app-config.json"),
+        ));
+        let result = object_exists(
+            &client,
+            "cm",
+            ObjectKind::ConfigMap,
+            "payments",
+            "app-config",
+            &want,
+        )
+        .await;
+        server.await.expect("server");
+        assert_eq!(result.verdict, Verdict::Pass, "{}", result.message);
+
+        let wrong: BTreeMap<String, String> = [("currency".to_string(), "USD".to_string())].into();
+        let (client, handle) = mock();
+        let server = tokio::spawn(answer(
+            handle,
+            CONFIGMAP,
+            StatusCode::OK,
+            include_str!("../../tests/fixtures/kube/configmap-app-config.json"),
+        ));
+        let result = object_exists(
+            &client,
+            "cm",
+            ObjectKind::ConfigMap,
+            "payments",
+            "app-config",
+            &wrong,
+        )
+        .await;
+        server.await.expect("server");
+        assert_eq!(result.verdict, Verdict::Fail);
+
+        let (client, handle) = mock();
+        let server = tokio::spawn(answer(
+            handle,
+            CONFIGMAP,
+            StatusCode::NOT_FOUND,
+            include_str!("../../tests/fixtures/kube/configmap-not-found.json"),
+        ));
+        let result = object_exists(
+            &client,
+            "cm",
+            ObjectKind::ConfigMap,
+            "payments",
+            "app-config",
+            &want,
+        )
+        .await;
+        server.await.expect("server");
+        assert_eq!(result.verdict, Verdict::Fail);
+        assert!(result.message.contains("not found in namespace payments"));
+    }
+
+    #[tokio::test]
+    async fn readyz_ok_passes_and_500_fails_with_the_failing_checks() {
+        let (client, handle) = mock();
+        let server = tokio::spawn(answer(handle, "/readyz", StatusCode::OK, "ok"));
+        let result = readyz(&client, "readyz").await;
+        server.await.expect("server");
+        assert_eq!(result.verdict, Verdict::Pass, "{}", result.message);
+
+        let (client, handle) = mock();
+        let server = tokio::spawn(answer(
+            handle,
+            "/readyz",
+            StatusCode::INTERNAL_SERVER_ERROR,
+            include_str!("../../tests/fixtures/kube/readyz-500.txt"),
+        ));
+        let result = readyz(&client, "readyz").await;
+        server.await.expect("server");
+        assert_eq!(result.verdict, Verdict::Fail);
+        assert!(
+            result.message.contains("[-]etcd failed"),
+            "{}",
+            result.message
+        );
+    }
+
+    #[tokio::test]
+    async fn a_refused_connection_is_invalid_for_objects_and_a_failure_for_readyz() {
+        let (client, handle) = mock();
+        let server = tokio::spawn(refuse(handle));
+        let result = node_ready(&client, "node", "ckalab-control-plane").await;
+        server.await.expect("server");
+        assert_eq!(result.verdict, Verdict::Invalid, "{}", result.message);
+
+        let (client, handle) = mock();
+        let server = tokio::spawn(refuse(handle));
+        let result = object_exists(
+            &client,
+            "cm",
+            ObjectKind::ConfigMap,
+            "payments",
+            "app-config",
+            &BTreeMap::new(),
+        )
+        .await;
+        server.await.expect("server");
+        assert_eq!(result.verdict, Verdict::Invalid);
+
+        let (client, handle) = mock();
+        let server = tokio::spawn(refuse(handle));
+        let result = readyz(&client, "readyz").await;
+        server.await.expect("server");
+        assert_eq!(result.verdict, Verdict::Fail);
+        assert!(
+            result.message.contains("connection refused"),
+            "{}",
+            result.message
+        );
+    }
+}
