@@ -250,3 +250,32 @@ fn a_container_without_ckalabs_label_is_refused_before_any_exec() {
         "nothing ran in the container: {calls:?}"
     );
 }
+
+#[test]
+fn start_on_kind_refuses_a_foreign_container_before_any_setup() {
+    let fakes = Fakes::new(&["docker", "kind"]);
+    let test = fakes.test("someone-elses-cluster");
+    test.run(&["start", "runtime-endpoint", "--backend", "kind"])
+        .exit(4)
+        .stderr_has("refusing to touch container `ckalab-control-plane`");
+    let calls = fakes.calls();
+    assert!(
+        !calls.iter().any(|c| c.starts_with("docker exec")),
+        "no step ran: {calls:?}"
+    );
+    test.run(&["check"])
+        .exit(2)
+        .stderr_has("no lab is in progress");
+}
+
+#[test]
+fn start_picks_the_sandbox_when_no_kind_cluster_is_up() {
+    // kind answers but lists no cluster: the sandbox is chosen, and start says so. The lab
+    // itself then needs etcd, which this PATH lacks: INVALID with the install command.
+    let fakes = Fakes::new(&["docker", "kind"]);
+    fakes
+        .test("ckalab")
+        .run(&["start", "cri-plugin-disabled"])
+        .stdout_has("no ckalab kind cluster is up: using the sandbox backend")
+        .stderr_has("apt-get install -y etcd-server");
+}

@@ -6,6 +6,7 @@ mod catalog;
 mod cli;
 mod doctor;
 mod kind;
+mod kind_e2e;
 mod labs;
 mod lessons;
 mod output;

@@ -16,7 +16,13 @@ pub struct NodeLayout {
     pub ports: Ports,
     /// `etcdctl` for etcd 3.4/3.5, `etcdutl` for 3.6, where `etcdctl snapshot restore` is gone.
     pub etcd_restore_tool: String,
+    /// Where the kubelet's runtime endpoint is set: `kubeadm-flags.env` (a flag) on Kubernetes
+    /// 1.27–1.33, `config.yaml` (`containerRuntimeEndpoint`) from 1.34.
+    pub kubelet_endpoint_file: String,
 }
+
+const KUBELET_CONFIG: &str = "/var/lib/kubelet/config.yaml";
+const KUBEADM_FLAGS: &str = "/var/lib/kubelet/kubeadm-flags.env";
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Ports {
@@ -35,14 +41,32 @@ impl Ports {
 }
 
 impl NodeLayout {
-    /// The layout of a kind cluster's control-plane node with etcd 3.6 (Kubernetes ≥ 1.34).
+    /// The layout of a kind cluster's control-plane node as kind v0.31 makes it: Kubernetes
+    /// 1.35 with etcd 3.6.
     pub fn kind(cluster: &str) -> NodeLayout {
+        NodeLayout::kind_versions(cluster, 35, 6)
+    }
+
+    /// The layout of a kind control plane running Kubernetes 1.`k8s_minor` and etcd
+    /// 3.`etcd_minor`: the files and tools the labs name follow the versions.
+    pub fn kind_versions(cluster: &str, k8s_minor: u32, etcd_minor: u32) -> NodeLayout {
         NodeLayout {
             backend: BackendKind::Kind,
             node_name: format!("{cluster}-control-plane"),
             root: String::new(),
             ports: Ports::KUBEADM,
-            etcd_restore_tool: "etcdutl".to_string(),
+            etcd_restore_tool: if etcd_minor >= 6 {
+                "etcdutl"
+            } else {
+                "etcdctl"
+            }
+            .to_string(),
+            kubelet_endpoint_file: if k8s_minor >= 34 {
+                KUBELET_CONFIG
+            } else {
+                KUBEADM_FLAGS
+            }
+            .to_string(),
         }
     }
 
@@ -56,6 +80,7 @@ impl NodeLayout {
             root: root.display().to_string(),
             ports,
             etcd_restore_tool: "etcdctl".to_string(),
+            kubelet_endpoint_file: KUBELET_CONFIG.to_string(),
         }
     }
 
@@ -72,6 +97,7 @@ impl NodeLayout {
         context.insert("root", &self.root);
         context.insert("ports", &self.ports);
         context.insert("etcd_restore_tool", &self.etcd_restore_tool);
+        context.insert("kubelet_endpoint_file", &self.kubelet_endpoint_file);
         tera::Tera::one_off(template, &context, false).map_err(|err| {
             // tera's top-level message is vague ("failed to render"); its sources say why.
             let mut text = err.to_string();
@@ -83,5 +109,28 @@ impl NodeLayout {
             }
             text
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_kubelet_file_and_restore_tool_follow_the_versions() {
+        let new = NodeLayout::kind_versions("ckalab", 35, 6);
+        assert_eq!(new.kubelet_endpoint_file, KUBELET_CONFIG);
+        assert_eq!(new.etcd_restore_tool, "etcdutl");
+        let old = NodeLayout::kind_versions("ckalab", 31, 5);
+        assert_eq!(old.kubelet_endpoint_file, KUBEADM_FLAGS);
+        assert_eq!(old.etcd_restore_tool, "etcdctl");
+        assert_eq!(
+            old.render(
+                "{{ etcd_restore_tool }} snapshot restore; edit {{ kubelet_endpoint_file }}"
+            )
+            .ok()
+            .as_deref(),
+            Some("etcdctl snapshot restore; edit /var/lib/kubelet/kubeadm-flags.env")
+        );
     }
 }

@@ -310,7 +310,7 @@ impl Catalog {
                 problem(
                     "task",
                     format!("the task does not render for {backend}: {err}"),
-                    "variables: backend, node, root, ports.{apiserver,etcd_client,etcd_peer}, etcd_restore_tool",
+                    "variables: backend, node, root, ports.{apiserver,etcd_client,etcd_peer}, etcd_restore_tool, kubelet_endpoint_file",
                 );
             }
         }

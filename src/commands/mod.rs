@@ -71,13 +71,27 @@ fn current_lab() -> Result<(
     let home = Home::from_env()?;
     let catalog = Catalog::load()?;
     let session = crate::session::Session::load(&home).ok_or(Error::NoLab)?;
-    let node = crate::sandbox::SandboxNode::open(&home)?;
-    Ok((
-        home,
-        catalog,
-        session,
-        crate::engine::backend::Backend::Sandbox(node),
-    ))
+    let backend = open_backend(&home, session.backend)?;
+    Ok((home, catalog, session, backend))
+}
+
+/// The existing node of a backend: the sandbox node directory, or the control plane of
+/// ckalab's kind cluster (its label verified before anything runs in it).
+fn open_backend(
+    home: &Home,
+    kind: crate::catalog::BackendKind,
+) -> Result<crate::engine::backend::Backend> {
+    use crate::engine::backend::Backend;
+    Ok(match kind {
+        crate::catalog::BackendKind::Sandbox => {
+            Backend::Sandbox(crate::sandbox::SandboxNode::open(home)?)
+        }
+        crate::catalog::BackendKind::Kind => {
+            let cluster =
+                crate::kind::cluster::Cluster::new(home, crate::kind::cli::DEFAULT_CLUSTER);
+            Backend::Kind(Box::new(crate::kind::backend::KindBackend::open(&cluster)?))
+        }
+    })
 }
 
 fn open_store() -> Result<Store> {

@@ -3,11 +3,13 @@ use std::time::Duration;
 use clap::Args;
 
 use super::start::wait_healthy;
+use crate::catalog::BackendKind;
 use crate::engine::backend::Backend;
 use crate::engine::changes::Changes;
-use crate::error::{ExitStatus, Result};
+use crate::error::{Error, ExitStatus, Result};
 use crate::home::Home;
 use crate::sandbox::SandboxNode;
+use crate::sandbox::state::UnitAction;
 use crate::session::Session;
 use crate::ui::Ui;
 
@@ -18,8 +20,12 @@ pub struct ResetArgs {}
 
 pub fn run(ui: &mut Ui, _args: ResetArgs) -> Result<ExitStatus> {
     let home = Home::from_env()?;
+    let session = Session::load(&home);
     Session::clear(&home);
     let rt = super::runtime()?;
+    if session.is_some_and(|s| s.backend == BackendKind::Kind) {
+        return reset_kind(ui, &home, &rt);
+    }
     let restored = match SandboxNode::open(&home) {
         Ok(node) => restore_and_restart(&rt, node),
         Err(_) => Err("no node exists yet".to_string()),
@@ -43,6 +49,25 @@ pub fn run(ui: &mut Ui, _args: ResetArgs) -> Result<ExitStatus> {
     ui.line(format!(
         "The sandbox node is healthy: {}",
         backend.layout().root
+    ))?;
+    Ok(ExitStatus::Success)
+}
+
+/// On kind the cluster stays: the lab's files go back, containerd and the kubelet restart (the
+/// kubelet recreates changed static pods), and the control plane must be healthy again.
+fn reset_kind(ui: &mut Ui, home: &Home, rt: &tokio::runtime::Runtime) -> Result<ExitStatus> {
+    let backend = super::open_backend(home, BackendKind::Kind)?;
+    let count = Changes::load(&backend)
+        .restore(&backend)
+        .map_err(|reason| Error::System(format!("cannot put back the lab's files: {reason}")))?;
+    for unit in ["containerd", "kubelet"] {
+        backend
+            .unit(unit, UnitAction::Restart)
+            .map_err(|e| Error::System(e.to_string()))?;
+    }
+    rt.block_on(wait_healthy(&backend, Duration::from_secs(180)))?;
+    ui.line(format!(
+        "Put back {count} file(s) the lab had changed; ckalab's kind cluster is healthy."
     ))?;
     Ok(ExitStatus::Success)
 }

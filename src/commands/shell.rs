@@ -2,6 +2,8 @@ use std::process::Command;
 
 use clap::Args;
 
+use crate::catalog::BackendKind;
+use crate::engine::backend::Backend;
 use crate::error::{Error, ExitStatus, Result};
 use crate::home::Home;
 use crate::sandbox::SandboxNode;
@@ -18,6 +20,9 @@ pub struct ShellArgs {
 
 pub fn run(ui: &mut Ui, args: ShellArgs) -> Result<ExitStatus> {
     let home = Home::from_env()?;
+    if crate::session::Session::load(&home).is_some_and(|s| s.backend == BackendKind::Kind) {
+        return kind_shell(ui, &home, args);
+    }
     let node = SandboxNode::open(&home)?;
     let mut cmd = Command::new("bash");
     cmd.current_dir(node.root()).envs(node.shell_env());
@@ -37,5 +42,29 @@ pub fn run(ui: &mut Ui, args: ShellArgs) -> Result<ExitStatus> {
     let status = cmd
         .status()
         .map_err(|e| Error::System(format!("cannot run bash: {e}")))?;
+    std::process::exit(status.code().unwrap_or(1));
+}
+
+/// On kind: a shell in the control-plane container, through docker (or podman) exec.
+fn kind_shell(ui: &mut Ui, home: &Home, args: ShellArgs) -> Result<ExitStatus> {
+    let Backend::Kind(kind) = super::open_backend(home, BackendKind::Kind)? else {
+        return Err(Error::System(
+            "ckalab's kind cluster is not the lab's backend".into(),
+        ));
+    };
+    let argv = match &args.command {
+        Some(command) => kind.node.exec_argv(&["bash", "-c", command]),
+        None => {
+            ui.line(format!(
+                "Shell on the kind node {} (exit to leave).",
+                kind.node.container()
+            ))?;
+            kind.node.interactive_argv(&["bash"])
+        }
+    };
+    let status = Command::new(&argv[0])
+        .args(&argv[1..])
+        .status()
+        .map_err(|e| Error::System(format!("cannot run {}: {e}", argv[0])))?;
     std::process::exit(status.code().unwrap_or(1));
 }

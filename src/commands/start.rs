@@ -6,6 +6,7 @@ use super::{Spinner, find_lab, open_store, runtime};
 use crate::catalog::lab::Variant;
 use crate::catalog::{BackendKind, Catalog, Lab};
 use crate::engine::backend::Backend;
+use crate::engine::changes::Changes;
 use crate::engine::checks;
 use crate::engine::steps::run_setup;
 use crate::error::{Error, ExitStatus, Result};
@@ -21,9 +22,10 @@ pub struct StartArgs {
     /// The lab's id (`ckalab labs` lists them).
     lab: String,
 
-    /// Where to run it. Only the sandbox is available in this version.
-    #[arg(long, value_parser = ["sandbox"], default_value = "sandbox")]
-    backend: String,
+    /// Where to run it: `kind` (ckalab's kind cluster, picked when it is up) or `sandbox`
+    /// (picked otherwise; needs no Docker).
+    #[arg(long, value_parser = ["sandbox", "kind"])]
+    backend: Option<String>,
 
     /// Show only the symptom, not the task: diagnose cold, as on a real incident.
     #[arg(long)]
@@ -45,21 +47,59 @@ pub fn run(ui: &mut Ui, args: StartArgs) -> Result<ExitStatus> {
     let home = Home::from_env()?;
     home.ensure()?;
     let store = open_store()?;
-    debug_assert_eq!(args.backend, BackendKind::Sandbox.id());
+    let backend_kind = choose_backend(ui, &home, args.backend.as_deref())?;
+    if !lab.backends.contains(&backend_kind) {
+        return Err(Error::System(format!(
+            "lab `{}` does not run on the {backend_kind} backend\nhint: its backends are {}",
+            lab.id,
+            lab.backends
+                .iter()
+                .map(|b| b.id())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )));
+    }
 
-    // A lab in progress ends here; its node is rebuilt below.
+    // A lab in progress ends here; its node is rebuilt (sandbox) or put back (kind) below.
     if let Some(previous) = Session::load(&home) {
         ui.line(ui.dim(format!("(ending the lab in progress: {})", previous.lab_id)))?;
         Session::clear(&home);
     }
     let progress = Spinner::new();
-    progress.phase("building the sandbox node: PKI, manifests, containerd and kubelet config");
-    let node = SandboxNode::create(&home)?;
-    progress.phase("starting containerd, the kubelet, etcd and the API server");
-    node.start_agent()?;
-    let backend = Backend::Sandbox(node);
     let rt = runtime()?;
-    rt.block_on(wait_healthy(&backend, Duration::from_secs(60)))?;
+    let backend = match backend_kind {
+        BackendKind::Sandbox => {
+            progress
+                .phase("building the sandbox node: PKI, manifests, containerd and kubelet config");
+            let node = SandboxNode::create(&home)?;
+            progress.phase("starting containerd, the kubelet, etcd and the API server");
+            node.start_agent()?;
+            let backend = Backend::Sandbox(node);
+            rt.block_on(wait_healthy(&backend, Duration::from_secs(60)))?;
+            backend
+        }
+        BackendKind::Kind => {
+            progress.phase("checking ckalab's kind cluster");
+            let backend = super::open_backend(&home, BackendKind::Kind)?;
+            // An earlier lab's changes go first, so breaks never stack up.
+            let restored = Changes::load(&backend)
+                .restore(&backend)
+                .map_err(|reason| {
+                    Error::System(format!("cannot put back the last lab's files: {reason}"))
+                })?;
+            if restored > 0 {
+                progress.phase("restarting containerd and the kubelet after putting files back");
+                for unit in ["containerd", "kubelet"] {
+                    backend
+                        .unit(unit, crate::sandbox::state::UnitAction::Restart)
+                        .map_err(|e| Error::System(e.to_string()))?;
+                }
+            }
+            progress.phase("waiting for a healthy control plane");
+            rt.block_on(wait_healthy(&backend, Duration::from_secs(180)))?;
+            backend
+        }
+    };
 
     progress.phase(&format!("breaking the node: {}", lab.title));
     rt.block_on(run_setup(&backend, &lab.setup_steps(variant)))?;
@@ -71,7 +111,7 @@ pub fn run(ui: &mut Ui, args: StartArgs) -> Result<ExitStatus> {
     let attempt_id = store.start_attempt(
         &lab.id,
         variant.map(|v| v.id.as_str()),
-        BackendKind::Sandbox.id(),
+        backend_kind.id(),
         args.blind,
         now,
     )?;
@@ -90,7 +130,7 @@ pub fn run(ui: &mut Ui, args: StartArgs) -> Result<ExitStatus> {
         attempt_id,
         lab_id: lab.id.clone(),
         variant: variant.map(|v| v.id.clone()),
-        backend: BackendKind::Sandbox,
+        backend: backend_kind,
         started_at: now,
         blind: args.blind,
         hints_shown: 0,
@@ -103,9 +143,13 @@ pub fn run(ui: &mut Ui, args: StartArgs) -> Result<ExitStatus> {
 
     let layout = backend.layout();
     ui.line(ui.bold(format!("{} — {}", lab.id, lab.title)))?;
+    let node = match backend_kind {
+        BackendKind::Sandbox => format!("sandbox node {}", layout.root),
+        BackendKind::Kind => format!("kind node {}", layout.node_name),
+    };
     ui.line(ui.dim(format!(
-        "sandbox node {} · about {} minutes · the clock is running",
-        layout.root, lab.minutes
+        "{node} · about {} minutes · the clock is running",
+        lab.minutes
     )))?;
     ui.line("")?;
     if args.blind {
@@ -116,16 +160,43 @@ pub fn run(ui: &mut Ui, args: StartArgs) -> Result<ExitStatus> {
         ui.line(layout.render(&lab.task).unwrap_or_default().trim())?;
     }
     ui.line("")?;
-    ui.line(format!(
-        "The node's / is {}: a path like /etc/kubernetes in a manifest is that directory's etc/kubernetes.",
-        layout.root
-    ))?;
+    if backend_kind == BackendKind::Sandbox {
+        ui.line(format!(
+            "The node's / is {}: a path like /etc/kubernetes in a manifest is that directory's etc/kubernetes.",
+            layout.root
+        ))?;
+    }
     ui.line("Open a shell on the node: `ckalab shell` (systemctl, journalctl, crictl, etcdctl work there).")?;
     ui.line(format!(
         "Lesson: `ckalab learn {}` · hints: `ckalab hint` · grade: `ckalab check`",
         lab.lesson
     ))?;
     Ok(ExitStatus::Success)
+}
+
+/// The backend asked for, or kind when ckalab's cluster is up and the sandbox otherwise; says
+/// which when it chose.
+fn choose_backend(ui: &mut Ui, home: &Home, wanted: Option<&str>) -> Result<BackendKind> {
+    match wanted {
+        Some("kind") => Ok(BackendKind::Kind),
+        Some(_) => Ok(BackendKind::Sandbox),
+        None => {
+            let cluster =
+                crate::kind::cluster::Cluster::new(home, crate::kind::cli::DEFAULT_CLUSTER);
+            // No kind, no docker, or no cluster: all mean the sandbox.
+            let up = cluster.exists().unwrap_or(false);
+            ui.line(ui.dim(if up {
+                "(ckalab's kind cluster is up: using the kind backend; `--backend sandbox` for the sandbox)"
+            } else {
+                "(no ckalab kind cluster is up: using the sandbox backend)"
+            }))?;
+            Ok(if up {
+                BackendKind::Kind
+            } else {
+                BackendKind::Sandbox
+            })
+        }
+    }
 }
 
 fn pick_variant<'l>(
@@ -170,13 +241,16 @@ pub async fn wait_healthy(backend: &Backend, timeout: Duration) -> Result<()> {
         }
         let Some(failing) = last else { return Ok(()) };
         if failing.verdict == Verdict::Invalid || tokio::time::Instant::now() >= deadline {
-            return Err(Error::Sandbox(crate::sandbox::SandboxError::Build {
-                path: backend.host_path("/"),
-                reason: format!(
-                    "the fresh node is not healthy: {}: {}",
-                    failing.name, failing.message
-                ),
-            }));
+            let reason = format!("{}: {}", failing.name, failing.message);
+            return Err(match backend {
+                Backend::Sandbox(_) => Error::Sandbox(crate::sandbox::SandboxError::Build {
+                    path: backend.host_path("/"),
+                    reason: format!("the fresh node is not healthy: {reason}"),
+                }),
+                Backend::Kind(_) => Error::System(format!(
+                    "ckalab's kind cluster is not healthy: {reason}\nhint: `ckalab cluster status` shows its nodes; `ckalab cluster down` then `up` rebuilds it"
+                )),
+            });
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }

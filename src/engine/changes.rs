@@ -46,7 +46,7 @@ impl Changes {
             if self.paths.contains_key(&path) {
                 continue;
             }
-            let original = if backend.host_path(&path).is_dir() {
+            let original = if backend.is_dir(&path) {
                 return Err(format!(
                     "{path} is a directory: setup can only change files it can put back"
                 ));

@@ -45,6 +45,12 @@ fn file_name(path: &str) -> &str {
 
 pub async fn grade(backend: &Backend, check: &Check) -> CheckResult {
     let name = describe(check);
+    // On kind, node state and Kubernetes objects are asked of the cluster itself.
+    if let Backend::Kind(kind) = backend
+        && let Some(result) = kind.grade(check, &name).await
+    {
+        return result;
+    }
     let layout = backend.layout();
     let render = |s: &str| layout.render(s);
     match check {
@@ -115,15 +121,18 @@ pub async fn grade(backend: &Backend, check: &Check) -> CheckResult {
                 Err(e) => CheckResult::fail(&name, format!("https://127.0.0.1:{port}/readyz: {e}")),
             }
         }
-        Check::EtcdHealthy => match backend.etcd().health().await {
-            Ok(()) => CheckResult::pass(&name, format!("{} is healthy", backend.etcd().endpoints)),
-            Err(e @ crate::sandbox::etcdctl::EtcdctlError::Missing) => {
-                CheckResult::invalid(&name, e.to_string())
-            }
-            Err(e) => CheckResult::fail(
-                &name,
-                format!("etcd at {} is not healthy: {e}", backend.etcd().endpoints),
-            ),
+        Check::EtcdHealthy => match backend.etcd() {
+            Err(e) => CheckResult::invalid(&name, e.to_string()),
+            Ok(etcd) => match etcd.health().await {
+                Ok(()) => CheckResult::pass(&name, format!("{} is healthy", etcd.endpoints)),
+                Err(e @ crate::sandbox::etcdctl::EtcdctlError::Missing) => {
+                    CheckResult::invalid(&name, e.to_string())
+                }
+                Err(e) => CheckResult::fail(
+                    &name,
+                    format!("etcd at {} is not healthy: {e}", etcd.endpoints),
+                ),
+            },
         },
         Check::CertValid { cert, ca, days } => match (render(cert), render(ca)) {
             (Ok(cert), Ok(ca)) => cert_valid(backend, &name, &cert, &ca, *days),

@@ -201,18 +201,25 @@ async fn run_step(backend: &Backend, step: &Step) -> Result<(), String> {
         Step::Restart(unit) => unit_action(backend, &r(unit)?, UnitAction::Restart).await,
         Step::EtcdSnapshot { to } => {
             let to = r(to)?;
+            if let Backend::Kind(kind) = backend {
+                return kind.snapshot_save(&to);
+            }
             let host = backend.host_path(&to);
             if let Some(parent) = host.parent() {
                 std::fs::create_dir_all(parent).map_err(|e| format!("{to}: {e}"))?;
             }
             backend
                 .etcd()
+                .map_err(err)?
                 .snapshot_save(&host)
                 .await
                 .map_err(|e| e.to_string())
         }
         Step::EtcdRestore { snapshot, data_dir } => {
             let (snapshot, data_dir) = (r(snapshot)?, r(data_dir)?);
+            if let Backend::Kind(kind) = backend {
+                return kind.snapshot_restore(&snapshot, &data_dir);
+            }
             crate::sandbox::etcdctl::snapshot_restore(
                 &backend.host_path(&snapshot),
                 &backend.host_path(&data_dir),
@@ -232,8 +239,12 @@ async fn run_step(backend: &Backend, step: &Step) -> Result<(), String> {
                 .map(|(k, v)| Ok((k.clone(), r(v)?)))
                 .collect::<Result<BTreeMap<_, _>, String>>()?;
             let value = object_json(*kind, &namespace, &name, &data);
+            if let Backend::Kind(cluster) = backend {
+                return cluster.put_object(&value, &namespace);
+            }
             backend
                 .etcd()
+                .map_err(err)?
                 .put(&object_key(*kind, &namespace, &name), &value)
                 .await
                 .map_err(|e| e.to_string())
@@ -242,11 +253,18 @@ async fn run_step(backend: &Backend, step: &Step) -> Result<(), String> {
             kind,
             namespace,
             name,
-        } => backend
-            .etcd()
-            .delete(&object_key(*kind, &r(namespace)?, &r(name)?))
-            .await
-            .map_err(|e| e.to_string()),
+        } => {
+            let (namespace, name) = (r(namespace)?, r(name)?);
+            if let Backend::Kind(cluster) = backend {
+                return cluster.delete_object(*kind, &namespace, &name);
+            }
+            backend
+                .etcd()
+                .map_err(err)?
+                .delete(&object_key(*kind, &namespace, &name))
+                .await
+                .map_err(|e| e.to_string())
+        }
         Step::MakeCert {
             cert,
             key,
@@ -256,6 +274,17 @@ async fn run_step(backend: &Backend, step: &Step) -> Result<(), String> {
             from_days,
             to_days,
         } => {
+            if let Backend::Kind(cluster) = backend {
+                return cluster.reissue(
+                    &r(cert)?,
+                    &r(key)?,
+                    &r(ca)?,
+                    &r(ca_key)?,
+                    &r(like)?,
+                    *from_days,
+                    *to_days,
+                );
+            }
             let path = |p: &String| r(p).map(|p| backend.host_path(&p));
             crate::pki::reissue(
                 &path(cert)?,

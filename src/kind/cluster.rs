@@ -265,7 +265,7 @@ fn prepare_for_labs(node: &KindNode) -> Result<(), ClusterError> {
 }
 
 /// The image of the etcd static pod's first container.
-fn etcd_image(manifest: &str) -> Option<String> {
+pub(crate) fn etcd_image(manifest: &str) -> Option<String> {
     let value: serde_json::Value = serde_saphyr::from_str(manifest).ok()?;
     value["spec"]["containers"][0]["image"]
         .as_str()

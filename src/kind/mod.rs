@@ -2,6 +2,7 @@
 //! and the `kind` command line, all driven with argv only. Nothing here touches a container
 //! that does not carry ckalab's cluster label, or the learner's own kubeconfig.
 
+pub mod backend;
 pub mod cli;
 pub mod cluster;
 pub mod external;

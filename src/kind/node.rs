@@ -120,6 +120,13 @@ impl KindNode {
         full
     }
 
+    /// `docker exec -it <container> <argv…>`, for the learner's interactive shell.
+    pub fn interactive_argv(&self, argv: &[&str]) -> Vec<String> {
+        let mut full = self.provider.argv(&["exec", "-it", &self.container]);
+        full.extend(argv.iter().map(|a| a.to_string()));
+        full
+    }
+
     pub fn read_argv(&self, path: &str) -> Vec<String> {
         self.exec_argv(&["cat", "--", path])
     }

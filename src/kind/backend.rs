@@ -1,0 +1,298 @@
+//! The kind backend of the lab engine: what the engine asks of a node, done in ckalab's kind
+//! cluster. Node actions go through `docker exec` on the verified control-plane container
+//! (argv only); Kubernetes-level checks go through the kube crate with ckalab's own context.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use super::cluster::Cluster;
+use super::external::ExternalError;
+use super::kube_checks;
+use super::node::KindNode;
+use crate::catalog::step::ObjectKind;
+use crate::catalog::{NodeLayout, check::Check};
+use crate::engine::report::CheckResult;
+
+/// The etcd client flags of a kubeadm control plane (etcd's own server certificate, as the
+/// lessons teach).
+const ETCD_TLS: [&str; 4] = [
+    "--endpoints=https://127.0.0.1:2379",
+    "--cacert=/etc/kubernetes/pki/etcd/ca.crt",
+    "--cert=/etc/kubernetes/pki/etcd/server.crt",
+    "--key=/etc/kubernetes/pki/etcd/server.key",
+];
+
+const KUBECTL: [&str; 2] = ["kubectl", "--kubeconfig=/etc/kubernetes/admin.conf"];
+
+/// ckalab's kind cluster, ready for the engine.
+#[derive(Debug, Clone)]
+pub struct KindBackend {
+    pub node: KindNode,
+    pub cluster: String,
+    pub kubeconfig: PathBuf,
+    pub layout: NodeLayout,
+}
+
+impl KindBackend {
+    /// Verifies the control-plane container carries ckalab's label (before anything runs in it)
+    /// and reads the versions that decide which files and tools the labs name.
+    pub fn open(cluster: &Cluster) -> Result<KindBackend, super::cluster::ClusterError> {
+        let node = cluster.control_plane()?;
+        let kubelet = node.run(&["kubelet", "--version"])?;
+        let etcd_manifest = node.read("/etc/kubernetes/manifests/etcd.yaml")?;
+        let layout = NodeLayout::kind_versions(
+            &cluster.name,
+            parse_minor(&kubelet).unwrap_or(35),
+            super::cluster::etcd_image(&etcd_manifest)
+                .as_deref()
+                .and_then(etcd_minor)
+                .unwrap_or(6),
+        );
+        Ok(KindBackend {
+            node,
+            cluster: cluster.name.clone(),
+            kubeconfig: PathBuf::from(cluster.kubeconfig_path()),
+            layout,
+        })
+    }
+
+    fn kubectl(&self, args: &[&str]) -> Vec<String> {
+        let argv: Vec<&str> = KUBECTL.iter().chain(args).copied().collect();
+        self.node.exec_argv(&argv)
+    }
+
+    /// Grades the checks whose answer lives in the cluster, not in a node file.
+    pub async fn grade(&self, check: &Check, name: &str) -> Option<CheckResult> {
+        Some(match check {
+            Check::ServiceActive(unit) => match self.node.run(&["systemctl", "is-active", unit]) {
+                Ok(_) => CheckResult::pass(name, format!("{unit} is active")),
+                Err(ExternalError::Failed { output, .. }) => CheckResult::fail(
+                    name,
+                    format!("{unit} is {}: see `journalctl -u {unit}`", output.trim()),
+                ),
+                Err(e) => CheckResult::invalid(name, e.to_string()),
+            },
+            Check::KubeletRuntime => {
+                let endpoint = self.kubelet_endpoint();
+                match self
+                    .node
+                    .run(&["crictl", "--runtime-endpoint", &endpoint, "version"])
+                {
+                    Ok(out) => CheckResult::pass(
+                        name,
+                        format!(
+                            "{endpoint} answers CRI: {}",
+                            out.lines().last().unwrap_or("")
+                        ),
+                    ),
+                    Err(ExternalError::Failed { output, .. }) => CheckResult::fail(name, output),
+                    Err(e) => CheckResult::invalid(name, e.to_string()),
+                }
+            }
+            Check::StaticPodRunning(pod) => {
+                match self
+                    .node
+                    .run(&["crictl", "ps", "--name", pod, "--state", "running", "-q"])
+                {
+                    Ok(ids) if !ids.trim().is_empty() => {
+                        CheckResult::pass(name, format!("{pod} is running ({})", ids.trim()))
+                    }
+                    Ok(_) => CheckResult::fail(
+                        name,
+                        format!(
+                            "no running {pod} container: `crictl ps -a --name {pod}` and `crictl logs` tell why"
+                        ),
+                    ),
+                    Err(e) => CheckResult::invalid(name, e.to_string()),
+                }
+            }
+            Check::EtcdHealthy => {
+                let argv: Vec<&str> = ["etcdctl"]
+                    .iter()
+                    .chain(&ETCD_TLS)
+                    .chain(&["endpoint", "health"])
+                    .copied()
+                    .collect();
+                match self.node.run(&argv) {
+                    Ok(out) => CheckResult::pass(name, out.trim().to_string()),
+                    Err(ExternalError::Failed { output, .. }) => CheckResult::fail(name, output),
+                    Err(e) => CheckResult::invalid(name, e.to_string()),
+                }
+            }
+            Check::NodeReady | Check::ApiserverReady | Check::ObjectExists { .. } => {
+                let client = match kube_checks::client(&self.kubeconfig, &self.cluster).await {
+                    Ok(client) => client,
+                    Err(e) => return Some(CheckResult::invalid(name, e)),
+                };
+                match check {
+                    Check::NodeReady => {
+                        kube_checks::node_ready(&client, name, &self.layout.node_name).await
+                    }
+                    Check::ApiserverReady => kube_checks::readyz(&client, name).await,
+                    Check::ObjectExists {
+                        kind,
+                        namespace,
+                        name: object,
+                        data,
+                    } => {
+                        kube_checks::object_exists(&client, name, *kind, namespace, object, data)
+                            .await
+                    }
+                    _ => return None,
+                }
+            }
+            // Files, certificates and commands are graded the same way on every backend.
+            _ => return None,
+        })
+    }
+
+    /// The endpoint the kubelet uses: a `--container-runtime-endpoint` flag in
+    /// kubeadm-flags.env overrides `containerRuntimeEndpoint` in config.yaml.
+    fn kubelet_endpoint(&self) -> String {
+        let flags = self
+            .node
+            .read("/var/lib/kubelet/kubeadm-flags.env")
+            .unwrap_or_default();
+        let from_flag = flags.split_whitespace().find_map(|word| {
+            word.trim_matches('"')
+                .strip_prefix("--container-runtime-endpoint=")
+                .map(|v| v.trim_matches('"').to_string())
+        });
+        from_flag
+            .or_else(|| {
+                let config = self.node.read("/var/lib/kubelet/config.yaml").ok()?;
+                let value = crate::engine::edit::parse_yaml(&config).ok()?;
+                value["containerRuntimeEndpoint"].as_str().map(String::from)
+            })
+            .unwrap_or_else(|| "unix:///run/containerd/containerd.sock".to_string())
+    }
+
+    /// `etcdctl snapshot save` on the node.
+    pub fn snapshot_save(&self, to: &str) -> Result<(), String> {
+        let dir = to.rsplit_once('/').map_or("/", |(d, _)| d);
+        self.node
+            .run(&["mkdir", "-p", dir])
+            .map_err(|e| e.to_string())?;
+        let argv: Vec<&str> = ["etcdctl"]
+            .iter()
+            .chain(&ETCD_TLS)
+            .chain(&["snapshot", "save", to])
+            .copied()
+            .collect();
+        self.node.run(&argv).map(drop).map_err(|e| e.to_string())
+    }
+
+    /// `etcdutl` (etcd 3.6) or `etcdctl` (3.4/3.5) `snapshot restore` on the node.
+    pub fn snapshot_restore(&self, snapshot: &str, data_dir: &str) -> Result<(), String> {
+        let tool = self.layout.etcd_restore_tool.as_str();
+        self.node
+            .run(&[
+                tool,
+                "snapshot",
+                "restore",
+                snapshot,
+                "--data-dir",
+                data_dir,
+            ])
+            .map(drop)
+            .map_err(|e| e.to_string())
+    }
+
+    /// Creates (or replaces) an object through the API, its namespace first.
+    pub fn put_object(&self, object_json: &str, namespace: &str) -> Result<(), String> {
+        let create_ns = self.kubectl(&["create", "namespace", namespace]);
+        if let Err(e) = super::external::run(&create_ns, None)
+            && !e.to_string().contains("AlreadyExists")
+        {
+            return Err(e.to_string());
+        }
+        let mut apply = vec!["apply", "-f", "-"];
+        apply.splice(0..0, KUBECTL);
+        let argv = self.node.exec_stdin_argv(&apply);
+        super::external::run(&argv, Some(object_json.as_bytes()))
+            .map(drop)
+            .map_err(|e| e.to_string())
+    }
+
+    pub fn delete_object(
+        &self,
+        kind: ObjectKind,
+        namespace: &str,
+        name: &str,
+    ) -> Result<(), String> {
+        let kind = match kind {
+            ObjectKind::ConfigMap => "configmap",
+            ObjectKind::Secret => "secret",
+        };
+        let argv = self.kubectl(&["delete", kind, name, "-n", namespace, "--ignore-not-found"]);
+        super::external::run(&argv, None)
+            .map(drop)
+            .map_err(|e| e.to_string())
+    }
+
+    /// Re-issues a certificate: the files are copied out, signed here, and the new
+    /// certificate written back.
+    #[allow(clippy::too_many_arguments)]
+    pub fn reissue(
+        &self,
+        cert: &str,
+        key: &str,
+        ca: &str,
+        ca_key: &str,
+        like: &str,
+        from_days: i64,
+        to_days: i64,
+    ) -> Result<(), String> {
+        let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+        let mut local = BTreeMap::new();
+        for (i, path) in [key, ca, ca_key, like].into_iter().enumerate() {
+            let text = self.node.read(path).map_err(|e| e.to_string())?;
+            let file = dir.path().join(format!("{i}.pem"));
+            std::fs::write(&file, text).map_err(|e| e.to_string())?;
+            local.insert(i, file);
+        }
+        let out = dir.path().join("new.crt");
+        crate::pki::reissue(
+            &out,
+            &local[&0],
+            &local[&1],
+            &local[&2],
+            &local[&3],
+            from_days,
+            to_days,
+            std::time::SystemTime::now(),
+        )
+        .map_err(|e| e.to_string())?;
+        let pem = std::fs::read(&out).map_err(|e| e.to_string())?;
+        self.node.write(cert, &pem).map_err(|e| e.to_string())
+    }
+}
+
+/// `Kubernetes v1.35.0` → 35.
+fn parse_minor(kubelet_version: &str) -> Option<u32> {
+    let version = kubelet_version
+        .split_whitespace()
+        .last()?
+        .trim_start_matches('v');
+    version.split('.').nth(1)?.parse().ok()
+}
+
+/// `registry.k8s.io/etcd:3.6.6-0` → 6.
+fn etcd_minor(image: &str) -> Option<u32> {
+    let tag = image.rsplit_once(':')?.1;
+    tag.split('.').nth(1)?.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions_parse_from_the_node() {
+        assert_eq!(parse_minor("Kubernetes v1.35.0"), Some(35));
+        assert_eq!(parse_minor("Kubernetes v1.31.4"), Some(31));
+        assert_eq!(etcd_minor("registry.k8s.io/etcd:3.6.6-0"), Some(6));
+        assert_eq!(etcd_minor("registry.k8s.io/etcd:3.5.16-0"), Some(5));
+        assert_eq!(parse_minor("garbage"), None);
+    }
+}
