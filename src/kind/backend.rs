@@ -2,7 +2,6 @@
 //! cluster. Node actions go through `docker exec` on the verified control-plane container
 //! (argv only); Kubernetes-level checks go through the kube crate with ckalab's own context.
 
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use super::cluster::Cluster;
@@ -56,9 +55,19 @@ impl KindBackend {
         })
     }
 
-    fn kubectl(&self, args: &[&str]) -> Vec<String> {
-        let argv: Vec<&str> = KUBECTL.iter().chain(args).copied().collect();
-        self.node.exec_argv(&argv)
+    /// The node's kubectl with the admin kubeconfig, then `args`.
+    fn kubectl<'a>(args: &[&'a str]) -> Vec<&'a str> {
+        KUBECTL.iter().chain(args).copied().collect()
+    }
+
+    /// The node's etcdctl with the control plane's client TLS flags, then `args`.
+    fn etcdctl<'a>(args: &[&'a str]) -> Vec<&'a str> {
+        ["etcdctl"]
+            .iter()
+            .chain(&ETCD_TLS)
+            .chain(args)
+            .copied()
+            .collect()
     }
 
     /// Grades the checks whose answer lives in the cluster, not in a node file.
@@ -106,19 +115,11 @@ impl KindBackend {
                     Err(e) => CheckResult::invalid(name, e.to_string()),
                 }
             }
-            Check::EtcdHealthy => {
-                let argv: Vec<&str> = ["etcdctl"]
-                    .iter()
-                    .chain(&ETCD_TLS)
-                    .chain(&["endpoint", "health"])
-                    .copied()
-                    .collect();
-                match self.node.run(&argv) {
-                    Ok(out) => CheckResult::pass(name, out.trim().to_string()),
-                    Err(ExternalError::Failed { output, .. }) => CheckResult::fail(name, output),
-                    Err(e) => CheckResult::invalid(name, e.to_string()),
-                }
-            }
+            Check::EtcdHealthy => match self.node.run(&Self::etcdctl(&["endpoint", "health"])) {
+                Ok(out) => CheckResult::pass(name, out.trim().to_string()),
+                Err(ExternalError::Failed { output, .. }) => CheckResult::fail(name, output),
+                Err(e) => CheckResult::invalid(name, e.to_string()),
+            },
             Check::NodeReady | Check::ApiserverReady | Check::ObjectExists { .. } => {
                 let client = match kube_checks::client(&self.kubeconfig, &self.cluster).await {
                     Ok(client) => client,
@@ -173,13 +174,10 @@ impl KindBackend {
         self.node
             .run(&["mkdir", "-p", dir])
             .map_err(|e| e.to_string())?;
-        let argv: Vec<&str> = ["etcdctl"]
-            .iter()
-            .chain(&ETCD_TLS)
-            .chain(&["snapshot", "save", to])
-            .copied()
-            .collect();
-        self.node.run(&argv).map(drop).map_err(|e| e.to_string())
+        self.node
+            .run(&Self::etcdctl(&["snapshot", "save", to]))
+            .map(drop)
+            .map_err(|e| e.to_string())
     }
 
     /// `etcdutl` (etcd 3.6) or `etcdctl` (3.4/3.5) `snapshot restore` on the node.
@@ -200,16 +198,17 @@ impl KindBackend {
 
     /// Creates (or replaces) an object through the API, its namespace first.
     pub fn put_object(&self, object_json: &str, namespace: &str) -> Result<(), String> {
-        let create_ns = self.kubectl(&["create", "namespace", namespace]);
-        if let Err(e) = super::external::run(&create_ns, None)
+        if let Err(e) = self
+            .node
+            .run(&Self::kubectl(&["create", "namespace", namespace]))
             && !e.to_string().contains("AlreadyExists")
         {
             return Err(e.to_string());
         }
-        let mut apply = vec!["apply", "-f", "-"];
-        apply.splice(0..0, KUBECTL);
-        let argv = self.node.exec_stdin_argv(&apply);
-        super::external::run(&argv, Some(object_json.as_bytes()))
+        let apply = self
+            .node
+            .exec_stdin_argv(&Self::kubectl(&["apply", "-f", "-"]));
+        super::external::run(&apply, Some(object_json.as_bytes()))
             .map(drop)
             .map_err(|e| e.to_string())
     }
@@ -224,8 +223,15 @@ impl KindBackend {
             ObjectKind::ConfigMap => "configmap",
             ObjectKind::Secret => "secret",
         };
-        let argv = self.kubectl(&["delete", kind, name, "-n", namespace, "--ignore-not-found"]);
-        super::external::run(&argv, None)
+        self.node
+            .run(&Self::kubectl(&[
+                "delete",
+                kind,
+                name,
+                "-n",
+                namespace,
+                "--ignore-not-found",
+            ]))
             .map(drop)
             .map_err(|e| e.to_string())
     }
@@ -244,20 +250,25 @@ impl KindBackend {
         to_days: i64,
     ) -> Result<(), String> {
         let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
-        let mut local = BTreeMap::new();
-        for (i, path) in [key, ca, ca_key, like].into_iter().enumerate() {
+        let copy_out = |path: &str, local: &str| -> Result<PathBuf, String> {
             let text = self.node.read(path).map_err(|e| e.to_string())?;
-            let file = dir.path().join(format!("{i}.pem"));
+            let file = dir.path().join(local);
             std::fs::write(&file, text).map_err(|e| e.to_string())?;
-            local.insert(i, file);
-        }
+            Ok(file)
+        };
+        let (key, ca, ca_key, like) = (
+            copy_out(key, "key.pem")?,
+            copy_out(ca, "ca.crt")?,
+            copy_out(ca_key, "ca.key")?,
+            copy_out(like, "like.crt")?,
+        );
         let out = dir.path().join("new.crt");
         crate::pki::reissue(
             &out,
-            &local[&0],
-            &local[&1],
-            &local[&2],
-            &local[&3],
+            &key,
+            &ca,
+            &ca_key,
+            &like,
             from_days,
             to_days,
             std::time::SystemTime::now(),
@@ -286,6 +297,46 @@ fn etcd_minor(image: &str) -> Option<u32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn argv_of_the_labs_node_actions() {
+        let node =
+            KindNode::unverified(super::super::node::Provider::Docker, "ckalab-control-plane");
+        assert_eq!(
+            node.exec_argv(&KindBackend::etcdctl(&[
+                "snapshot",
+                "save",
+                "/var/backups/etcd/snapshot.db"
+            ])),
+            [
+                "docker",
+                "exec",
+                "ckalab-control-plane",
+                "etcdctl",
+                "--endpoints=https://127.0.0.1:2379",
+                "--cacert=/etc/kubernetes/pki/etcd/ca.crt",
+                "--cert=/etc/kubernetes/pki/etcd/server.crt",
+                "--key=/etc/kubernetes/pki/etcd/server.key",
+                "snapshot",
+                "save",
+                "/var/backups/etcd/snapshot.db"
+            ]
+        );
+        assert_eq!(
+            node.exec_stdin_argv(&KindBackend::kubectl(&["apply", "-f", "-"])),
+            [
+                "docker",
+                "exec",
+                "-i",
+                "ckalab-control-plane",
+                "kubectl",
+                "--kubeconfig=/etc/kubernetes/admin.conf",
+                "apply",
+                "-f",
+                "-"
+            ]
+        );
+    }
 
     #[test]
     fn versions_parse_from_the_node() {

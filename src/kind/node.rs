@@ -102,6 +102,15 @@ impl KindNode {
         }
     }
 
+    /// A node that skipped verification: only for tests that pin argv.
+    #[cfg(test)]
+    pub(crate) fn unverified(provider: Provider, container: &str) -> KindNode {
+        KindNode {
+            provider,
+            container: container.to_string(),
+        }
+    }
+
     pub fn container(&self) -> &str {
         &self.container
     }
