@@ -157,28 +157,42 @@ mod tests {
 
     type Handle = tower_test::mock::Handle<Request<Body>, Response<Body>>;
 
-    fn mock() -> (Client, Handle) {
-        let (service, handle) = tower_test::mock::pair::<Request<Body>, Response<Body>>();
-        (Client::new(service, "default"), handle)
+    /// What the mock API server does with the one request it gets.
+    enum Reply {
+        /// Checks the request's path, then answers with a status and a body.
+        Answer(&'static str, StatusCode, &'static str),
+        /// Fails the connection, as a stopped API server does.
+        Refuse,
     }
 
-    /// Answers the next request with `status` and `body`, checking its path.
-    async fn answer(mut handle: Handle, path: &str, status: StatusCode, body: &'static str) {
-        let (request, send) = handle.next_request().await.expect("a request");
-        assert_eq!(request.uri().path(), path);
-        let response = Response::builder()
-            .status(status)
-            .body(Body::from(body.as_bytes().to_vec()))
-            .expect("response");
-        send.send_response(response);
-    }
-
-    async fn refuse(mut handle: Handle) {
-        let (_, send) = handle.next_request().await.expect("a request");
-        send.send_error(std::io::Error::new(
-            std::io::ErrorKind::ConnectionRefused,
-            "dial tcp 127.0.0.1:39121: connect: connection refused",
-        ));
+    /// Runs `ask` against a client whose API server replies with `reply`.
+    async fn graded<F, Fut>(reply: Reply, ask: F) -> CheckResult
+    where
+        F: FnOnce(Client) -> Fut,
+        Fut: std::future::Future<Output = CheckResult>,
+    {
+        let (service, mut handle): (_, Handle) =
+            tower_test::mock::pair::<Request<Body>, Response<Body>>();
+        let server = tokio::spawn(async move {
+            let (request, send) = handle.next_request().await.expect("a request");
+            match reply {
+                Reply::Answer(path, status, body) => {
+                    assert_eq!(request.uri().path(), path);
+                    let response = Response::builder()
+                        .status(status)
+                        .body(Body::from(body.as_bytes().to_vec()))
+                        .expect("response");
+                    send.send_response(response);
+                }
+                Reply::Refuse => send.send_error(std::io::Error::new(
+                    std::io::ErrorKind::ConnectionRefused,
+                    "dial tcp 127.0.0.1:39121: connect: connection refused",
+                )),
+            }
+        });
+        let result = ask(Client::new(service, "default")).await;
+        server.await.expect("server");
+        result
     }
 
     #[tokio::test]
@@ -218,29 +232,47 @@ users:
 
     const NODE: &str = "/api/v1/nodes/ckalab-control-plane";
     const CONFIGMAP: &str = "/api/v1/namespaces/payments/configmaps/app-config";
+    const NODE_READY: &str = include_str!("../../tests/fixtures/kube/node-ready.json");
+    const NODE_NOT_READY: &str = include_str!("../../tests/fixtures/kube/node-notready.json");
+    const APP_CONFIG: &str = include_str!("../../tests/fixtures/kube/configmap-app-config.json");
+    const NOT_FOUND: &str = include_str!("../../tests/fixtures/kube/configmap-not-found.json");
+    const READYZ_500: &str = include_str!("../../tests/fixtures/kube/readyz-500.txt");
+
+    async fn node(reply: Reply) -> CheckResult {
+        graded(reply, |c| async move {
+            node_ready(&c, "node", "ckalab-control-plane").await
+        })
+        .await
+    }
+
+    async fn app_config(reply: Reply, data: &[(&str, &str)]) -> CheckResult {
+        let data: BTreeMap<String, String> = data
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        graded(reply, |c| async move {
+            object_exists(
+                &c,
+                "cm",
+                ObjectKind::ConfigMap,
+                "payments",
+                "app-config",
+                &data,
+            )
+            .await
+        })
+        .await
+    }
+
+    async fn ready(reply: Reply) -> CheckResult {
+        graded(reply, |c| async move { readyz(&c, "readyz").await }).await
+    }
 
     #[tokio::test]
     async fn a_ready_node_passes_and_a_notready_one_fails_with_its_reason() {
-        let (client, handle) = mock();
-        let server = tokio::spawn(answer(
-            handle,
-            NODE,
-            StatusCode::OK,
-            include_str!("../../tests/fixtures/kube/node-ready.json"),
-        ));
-        let result = node_ready(&client, "the node is Ready", "ckalab-control-plane").await;
-        server.await.expect("server");
+        let result = node(Reply::Answer(NODE, StatusCode::OK, NODE_READY)).await;
         assert_eq!(result.verdict, Verdict::Pass, "{}", result.message);
-
-        let (client, handle) = mock();
-        let server = tokio::spawn(answer(
-            handle,
-            NODE,
-            StatusCode::OK,
-            include_str!("../../tests/fixtures/kube/node-notready.json"),
-        ));
-        let result = node_ready(&client, "the node is Ready", "ckalab-control-plane").await;
-        server.await.expect("server");
+        let result = node(Reply::Answer(NODE, StatusCode::OK, NODE_NOT_READY)).await;
         assert_eq!(result.verdict, Verdict::Fail);
         assert!(
             result
@@ -253,84 +285,28 @@ users:
 
     #[tokio::test]
     async fn a_configmap_is_found_with_its_data_or_reported_missing() {
-        let want: BTreeMap<String, String> = [("currency".to_string(), "EUR".to_string())].into();
-        let (client, handle) = mock();
-        let server = tokio::spawn(answer(
-            handle,
-            CONFIGMAP,
-            StatusCode::OK,
-            include_str!("../../tests/fixtures/kube/configmap-app-config.json"),
-        ));
-        let result = object_exists(
-            &client,
-            "cm",
-            ObjectKind::ConfigMap,
-            "payments",
-            "app-config",
-            &want,
-        )
-        .await;
-        server.await.expect("server");
+        let found = Reply::Answer(CONFIGMAP, StatusCode::OK, APP_CONFIG);
+        let result = app_config(found, &[("currency", "EUR")]).await;
         assert_eq!(result.verdict, Verdict::Pass, "{}", result.message);
-
-        let wrong: BTreeMap<String, String> = [("currency".to_string(), "USD".to_string())].into();
-        let (client, handle) = mock();
-        let server = tokio::spawn(answer(
-            handle,
-            CONFIGMAP,
-            StatusCode::OK,
-            include_str!("../../tests/fixtures/kube/configmap-app-config.json"),
-        ));
-        let result = object_exists(
-            &client,
-            "cm",
-            ObjectKind::ConfigMap,
-            "payments",
-            "app-config",
-            &wrong,
-        )
-        .await;
-        server.await.expect("server");
+        let found = Reply::Answer(CONFIGMAP, StatusCode::OK, APP_CONFIG);
+        let result = app_config(found, &[("currency", "USD")]).await;
         assert_eq!(result.verdict, Verdict::Fail);
-
-        let (client, handle) = mock();
-        let server = tokio::spawn(answer(
-            handle,
-            CONFIGMAP,
-            StatusCode::NOT_FOUND,
-            include_str!("../../tests/fixtures/kube/configmap-not-found.json"),
-        ));
-        let result = object_exists(
-            &client,
-            "cm",
-            ObjectKind::ConfigMap,
-            "payments",
-            "app-config",
-            &want,
-        )
-        .await;
-        server.await.expect("server");
+        let missing = Reply::Answer(CONFIGMAP, StatusCode::NOT_FOUND, NOT_FOUND);
+        let result = app_config(missing, &[("currency", "EUR")]).await;
         assert_eq!(result.verdict, Verdict::Fail);
         assert!(result.message.contains("not found in namespace payments"));
     }
 
     #[tokio::test]
     async fn readyz_ok_passes_and_500_fails_with_the_failing_checks() {
-        let (client, handle) = mock();
-        let server = tokio::spawn(answer(handle, "/readyz", StatusCode::OK, "ok"));
-        let result = readyz(&client, "readyz").await;
-        server.await.expect("server");
+        let result = ready(Reply::Answer("/readyz", StatusCode::OK, "ok")).await;
         assert_eq!(result.verdict, Verdict::Pass, "{}", result.message);
-
-        let (client, handle) = mock();
-        let server = tokio::spawn(answer(
-            handle,
+        let result = ready(Reply::Answer(
             "/readyz",
             StatusCode::INTERNAL_SERVER_ERROR,
-            include_str!("../../tests/fixtures/kube/readyz-500.txt"),
-        ));
-        let result = readyz(&client, "readyz").await;
-        server.await.expect("server");
+            READYZ_500,
+        ))
+        .await;
         assert_eq!(result.verdict, Verdict::Fail);
         assert!(
             result.message.contains("[-]etcd failed"),
@@ -341,30 +317,11 @@ users:
 
     #[tokio::test]
     async fn a_refused_connection_is_invalid_for_objects_and_a_failure_for_readyz() {
-        let (client, handle) = mock();
-        let server = tokio::spawn(refuse(handle));
-        let result = node_ready(&client, "node", "ckalab-control-plane").await;
-        server.await.expect("server");
+        let result = node(Reply::Refuse).await;
         assert_eq!(result.verdict, Verdict::Invalid, "{}", result.message);
-
-        let (client, handle) = mock();
-        let server = tokio::spawn(refuse(handle));
-        let result = object_exists(
-            &client,
-            "cm",
-            ObjectKind::ConfigMap,
-            "payments",
-            "app-config",
-            &BTreeMap::new(),
-        )
-        .await;
-        server.await.expect("server");
+        let result = app_config(Reply::Refuse, &[]).await;
         assert_eq!(result.verdict, Verdict::Invalid);
-
-        let (client, handle) = mock();
-        let server = tokio::spawn(refuse(handle));
-        let result = readyz(&client, "readyz").await;
-        server.await.expect("server");
+        let result = ready(Reply::Refuse).await;
         assert_eq!(result.verdict, Verdict::Fail);
         assert!(
             result.message.contains("connection refused"),
