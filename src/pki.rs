@@ -322,15 +322,66 @@ fn set_validity(params: &mut CertificateParams, now: SystemTime, from_days: i64,
     params.not_after = now + time::Duration::days(to_days);
 }
 
+/// Reads a private key: PKCS#8, or the PKCS#1 `RSA PRIVATE KEY` kubeadm writes, which rcgen
+/// only takes once rewrapped as PKCS#8.
 fn load_key(path: &Path) -> Result<KeyPair, PkiError> {
-    KeyPair::from_pem(&read(path)?).map_err(|e| {
-        PkiError::at(
-            path,
-            format!(
-                "not a PKCS#8 private key ({e}); convert it with `openssl pkcs8 -topk8 -nocrypt`"
-            ),
-        )
-    })
+    let text = read(path)?;
+    let bad = |e: String| PkiError::at(path, format!("not a private key ({e})"));
+    match pkcs1_der(&text) {
+        Some(pkcs1) => {
+            let pkcs8 =
+                rustls::pki_types::PrivatePkcs8KeyDer::from(pkcs1_to_pkcs8(&pkcs1.map_err(bad)?));
+            KeyPair::from_pkcs8_der_and_sign_algo(&pkcs8, &rcgen::PKCS_RSA_SHA256)
+                .map_err(|e| bad(e.to_string()))
+        }
+        None => KeyPair::from_pem(&text).map_err(|e| bad(e.to_string())),
+    }
+}
+
+/// The DER inside a `-----BEGIN RSA PRIVATE KEY-----` block, if the text is one.
+fn pkcs1_der(text: &str) -> Option<Result<Vec<u8>, String>> {
+    use base64::Engine as _;
+    let body = text
+        .split("-----BEGIN RSA PRIVATE KEY-----")
+        .nth(1)?
+        .split("-----END RSA PRIVATE KEY-----")
+        .next()?;
+    let base64: String = body.chars().filter(|c| !c.is_whitespace()).collect();
+    Some(
+        base64::engine::general_purpose::STANDARD
+            .decode(base64)
+            .map_err(|e| e.to_string()),
+    )
+}
+
+/// PrivateKeyInfo { version 0, AlgorithmIdentifier { rsaEncryption, NULL }, OCTET STRING pkcs1 }.
+fn pkcs1_to_pkcs8(pkcs1: &[u8]) -> Vec<u8> {
+    const RSA_ENCRYPTION: [u8; 15] = [
+        0x30, 0x0d, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01, 0x05, 0x00,
+    ];
+    let mut body = vec![0x02, 0x01, 0x00];
+    body.extend(RSA_ENCRYPTION);
+    body.extend(der(0x04, pkcs1));
+    der(0x30, &body)
+}
+
+/// One DER tag-length-value.
+fn der(tag: u8, content: &[u8]) -> Vec<u8> {
+    let len = content.len();
+    let mut out = vec![tag];
+    if len < 0x80 {
+        out.push(len as u8);
+    } else {
+        let bytes: Vec<u8> = len
+            .to_be_bytes()
+            .into_iter()
+            .skip_while(|b| *b == 0)
+            .collect();
+        out.push(0x80 | bytes.len() as u8);
+        out.extend(bytes);
+    }
+    out.extend(content);
+    out
 }
 
 fn read(path: &Path) -> Result<String, PkiError> {
@@ -384,6 +435,113 @@ mod tests {
         assert_eq!(info.subject_cn, "kube-apiserver");
         assert_eq!(info.issuer_cn, "kubernetes");
         assert!(info.not_after > SystemTime::now() + Duration::from_secs(300 * 86_400));
+    }
+
+    /// kubeadm's (and kind's) PKI: RSA keys in PKCS#1, made here with openssl as kubeadm does.
+    #[test]
+    fn reissue_works_with_kubeadms_pkcs1_rsa_keys() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let p = |f: &str| dir.path().join(f);
+        let openssl = |args: &[&str]| {
+            let status = std::process::Command::new("openssl")
+                .args(args)
+                .current_dir(dir.path())
+                .stderr(std::process::Stdio::null())
+                .status()
+                .expect("openssl runs (scripts/install-deps.sh installs it)");
+            assert!(status.success(), "openssl {args:?}");
+        };
+        openssl(&["genrsa", "-traditional", "-out", "ca.key", "2048"]);
+        openssl(&[
+            "req",
+            "-x509",
+            "-new",
+            "-key",
+            "ca.key",
+            "-subj",
+            "/CN=kubernetes",
+            "-days",
+            "3650",
+            "-out",
+            "ca.crt",
+        ]);
+        openssl(&["genrsa", "-traditional", "-out", "apiserver.key", "2048"]);
+        openssl(&[
+            "req",
+            "-new",
+            "-key",
+            "apiserver.key",
+            "-subj",
+            "/CN=kube-apiserver",
+            "-out",
+            "apiserver.csr",
+        ]);
+        std::fs::write(
+            p("san.ext"),
+            "subjectAltName=DNS:kubernetes,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n",
+        )
+        .expect("ext");
+        openssl(&[
+            "x509",
+            "-req",
+            "-in",
+            "apiserver.csr",
+            "-CA",
+            "ca.crt",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-days",
+            "365",
+            "-extfile",
+            "san.ext",
+            "-out",
+            "apiserver.crt",
+        ]);
+        assert!(
+            std::fs::read_to_string(p("ca.key"))
+                .expect("key")
+                .contains("BEGIN RSA PRIVATE KEY")
+        );
+
+        reissue(
+            &p("apiserver.crt"),
+            &p("apiserver.key"),
+            &p("ca.crt"),
+            &p("ca.key"),
+            &p("apiserver.crt"),
+            -400,
+            -10,
+            SystemTime::now(),
+        )
+        .expect("reissue with PKCS#1 keys");
+        let new = std::fs::read(p("apiserver.crt")).expect("read");
+        let info = inspect(&new).expect("inspect");
+        assert_eq!(info.subject_cn, "kube-apiserver");
+        assert!(info.not_after < SystemTime::now());
+        let ca = std::fs::read(p("ca.crt")).expect("ca");
+        assert_eq!(signed_by(&new, &ca).ok(), Some(true));
+        // openssl agrees: the chain verifies (the dates aside) and the names were kept.
+        openssl(&[
+            "verify",
+            "-no_check_time",
+            "-CAfile",
+            "ca.crt",
+            "apiserver.crt",
+        ]);
+        let text = std::process::Command::new("openssl")
+            .args([
+                "x509",
+                "-in",
+                "apiserver.crt",
+                "-noout",
+                "-ext",
+                "subjectAltName",
+            ])
+            .current_dir(dir.path())
+            .output()
+            .expect("openssl");
+        assert!(String::from_utf8_lossy(&text.stdout).contains("IP Address:127.0.0.1"));
     }
 
     #[test]
