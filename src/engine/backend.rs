@@ -79,8 +79,7 @@ impl Backend {
             }
             Backend::Kind(kind) => kind
                 .node
-                .read(node_path)
-                .map(String::into_bytes)
+                .read_bytes(node_path)
                 .map_err(|e| BackendError::external(node_path, e)),
         }
     }

@@ -43,8 +43,14 @@ pub fn command_line(argv: &[String]) -> String {
         .join(" ")
 }
 
-/// Runs `argv` (feeding `stdin` when given) and returns its standard output.
+/// Runs `argv` (feeding `stdin` when given) and returns its standard output as text.
 pub fn run(argv: &[String], stdin: Option<&[u8]>) -> Result<String, ExternalError> {
+    run_bytes(argv, stdin).map(|out| String::from_utf8_lossy(&out).into_owned())
+}
+
+/// Runs `argv` and returns its standard output as it is: a file read out of a node may be
+/// binary and must come back byte for byte.
+pub fn run_bytes(argv: &[String], stdin: Option<&[u8]>) -> Result<Vec<u8>, ExternalError> {
     let (program, args) = argv.split_first().ok_or_else(|| ExternalError::Failed {
         command_line: String::new(),
         status: "empty command".into(),
@@ -79,10 +85,10 @@ pub fn run(argv: &[String], stdin: Option<&[u8]>) -> Result<String, ExternalErro
     let output = child
         .wait_with_output()
         .map_err(|e| failed("could not wait for it".into(), e.to_string()))?;
-    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
     if output.status.success() {
-        Ok(stdout)
+        Ok(output.stdout)
     } else {
+        let stdout = String::from_utf8_lossy(&output.stdout);
         let stderr = String::from_utf8_lossy(&output.stderr);
         let printed = format!("{}{}", stdout.trim_end(), stderr.trim_end());
         Err(failed(
@@ -111,6 +117,12 @@ mod tests {
             "{err}"
         );
         assert!(err.contains("boom"), "{err}");
+    }
+
+    #[test]
+    fn binary_output_comes_back_byte_for_byte() {
+        let argv = ["printf", r"\377\000\201"].map(String::from);
+        assert_eq!(run_bytes(&argv, None).ok(), Some(vec![0xff, 0x00, 0x81]));
     }
 
     #[test]

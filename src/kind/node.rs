@@ -158,6 +158,10 @@ impl KindNode {
         external::run(&self.read_argv(path), None)
     }
 
+    pub fn read_bytes(&self, path: &str) -> Result<Vec<u8>, ExternalError> {
+        external::run_bytes(&self.read_argv(path), None)
+    }
+
     pub fn write(&self, path: &str, bytes: &[u8]) -> Result<(), ExternalError> {
         external::run(&self.write_argv(path), Some(bytes)).map(drop)
     }
