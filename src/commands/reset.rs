@@ -57,19 +57,31 @@ pub fn run(ui: &mut Ui, _args: ResetArgs) -> Result<ExitStatus> {
 /// kubelet recreates changed static pods), and the control plane must be healthy again.
 fn reset_kind(ui: &mut Ui, home: &Home, rt: &tokio::runtime::Runtime) -> Result<ExitStatus> {
     let backend = super::open_backend(home, BackendKind::Kind)?;
-    let count = Changes::load(&backend)
-        .restore(&backend)
-        .map_err(|reason| Error::System(format!("cannot put back the lab's files: {reason}")))?;
-    for unit in ["containerd", "kubelet"] {
-        backend
-            .unit(unit, UnitAction::Restart)
-            .map_err(|e| Error::System(e.to_string()))?;
-    }
+    let count = put_back_on_kind(&backend)?;
+    restart_runtime_and_kubelet(&backend)?;
     rt.block_on(wait_healthy(&backend, Duration::from_secs(180)))?;
     ui.line(format!(
         "Put back {count} file(s) the lab had changed; ckalab's kind cluster is healthy."
     ))?;
     Ok(ExitStatus::Success)
+}
+
+/// Puts back the files a lab's setup changed on the kind node; returns how many.
+pub(super) fn put_back_on_kind(backend: &Backend) -> Result<usize> {
+    Changes::load(backend)
+        .restore(backend)
+        .map_err(|reason| Error::System(format!("cannot put back the lab's files: {reason}")))
+}
+
+/// Restarts containerd and the kubelet so both read their files again (the kubelet also
+/// recreates the static pods whose manifests changed).
+pub(super) fn restart_runtime_and_kubelet(backend: &Backend) -> Result<()> {
+    for unit in ["containerd", "kubelet"] {
+        backend
+            .unit(unit, UnitAction::Restart)
+            .map_err(|e| Error::System(e.to_string()))?;
+    }
+    Ok(())
 }
 
 /// Stops the node, restores what setup recorded, starts it again and waits until it is healthy.

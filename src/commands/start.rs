@@ -6,7 +6,6 @@ use super::{Spinner, find_lab, open_store, runtime};
 use crate::catalog::lab::Variant;
 use crate::catalog::{BackendKind, Catalog, Lab};
 use crate::engine::backend::Backend;
-use crate::engine::changes::Changes;
 use crate::engine::checks;
 use crate::engine::steps::run_setup;
 use crate::error::{Error, ExitStatus, Result};
@@ -82,18 +81,9 @@ pub fn run(ui: &mut Ui, args: StartArgs) -> Result<ExitStatus> {
             progress.phase("checking ckalab's kind cluster");
             let backend = super::open_backend(&home, BackendKind::Kind)?;
             // An earlier lab's changes go first, so breaks never stack up.
-            let restored = Changes::load(&backend)
-                .restore(&backend)
-                .map_err(|reason| {
-                    Error::System(format!("cannot put back the last lab's files: {reason}"))
-                })?;
-            if restored > 0 {
+            if super::reset::put_back_on_kind(&backend)? > 0 {
                 progress.phase("restarting containerd and the kubelet after putting files back");
-                for unit in ["containerd", "kubelet"] {
-                    backend
-                        .unit(unit, crate::sandbox::state::UnitAction::Restart)
-                        .map_err(|e| Error::System(e.to_string()))?;
-                }
+                super::reset::restart_runtime_and_kubelet(&backend)?;
             }
             progress.phase("waiting for a healthy control plane");
             rt.block_on(wait_healthy(&backend, Duration::from_secs(180)))?;

@@ -35,6 +35,11 @@ pub enum ClusterError {
         "kind's kubeconfig for `{cluster}` has no context `{context}`: ckalab will not guess which cluster to talk to"
     )]
     NoContext { cluster: String, context: String },
+    /// The node's etcd manifest names no image to copy etcdctl and etcdutl from.
+    #[error(
+        "the control plane's /etc/kubernetes/manifests/etcd.yaml names no container image, so etcdctl and etcdutl cannot be copied from it\nhint: this is not a kind node ckalab knows; `ckalab cluster down` then `up` recreates it"
+    )]
+    NoEtcdImage,
     /// Writing under `$CKALAB_HOME` failed.
     #[error("cannot write {path}: {reason}")]
     Write { path: PathBuf, reason: String },
@@ -234,11 +239,7 @@ const ETCD_IMAGE_MOUNT: &str = "/var/lib/ckalab/etcd-image";
 /// Mount it with `ctr`, copy both tools to /usr/local/bin, unmount. Then check openssl.
 fn prepare_for_labs(node: &KindNode) -> Result<(), ClusterError> {
     let manifest = node.read("/etc/kubernetes/manifests/etcd.yaml")?;
-    let image = etcd_image(&manifest).ok_or_else(|| ExternalError::Failed {
-        command_line: "read /etc/kubernetes/manifests/etcd.yaml".into(),
-        status: "no image".into(),
-        output: "the etcd manifest names no container image".into(),
-    })?;
+    let image = etcd_image(&manifest).ok_or(ClusterError::NoEtcdImage)?;
     node.run(&["mkdir", "-p", ETCD_IMAGE_MOUNT])?;
     node.run(&[
         "ctr",
