@@ -437,19 +437,41 @@ mod tests {
         assert!(info.not_after > SystemTime::now() + Duration::from_secs(300 * 86_400));
     }
 
+    /// Re-issues `dir/apiserver.crt` as `like` with a validity that ended ten days ago, and
+    /// checks the new certificate: same subject, expired, signed by `dir/ca.crt`.
+    fn reissue_expired_and_check(dir: &Path, like: &str) {
+        let p = |f: &str| dir.join(f);
+        reissue(
+            &p("apiserver.crt"),
+            &p("apiserver.key"),
+            &p("ca.crt"),
+            &p("ca.key"),
+            &p(like),
+            -400,
+            -10,
+            SystemTime::now(),
+        )
+        .expect("reissue");
+        let new = std::fs::read(p("apiserver.crt")).expect("read");
+        let info = inspect(&new).expect("inspect");
+        assert_eq!(info.subject_cn, "kube-apiserver");
+        assert!(info.not_after < SystemTime::now());
+        let ca = std::fs::read(p("ca.crt")).expect("ca");
+        assert_eq!(signed_by(&new, &ca).ok(), Some(true));
+    }
+
     /// kubeadm's (and kind's) PKI: RSA keys in PKCS#1, made here with openssl as kubeadm does.
     #[test]
     fn reissue_works_with_kubeadms_pkcs1_rsa_keys() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let p = |f: &str| dir.path().join(f);
         let openssl = |args: &[&str]| {
-            let status = std::process::Command::new("openssl")
+            let output = std::process::Command::new("openssl")
                 .args(args)
                 .current_dir(dir.path())
-                .stderr(std::process::Stdio::null())
-                .status()
+                .output()
                 .expect("openssl runs (scripts/install-deps.sh installs it)");
-            assert!(status.success(), "openssl {args:?}");
+            assert!(output.status.success(), "openssl {args:?}");
+            String::from_utf8_lossy(&output.stdout).into_owned()
         };
         openssl(&["genrsa", "-traditional", "-out", "ca.key", "2048"]);
         openssl(&[
@@ -477,7 +499,7 @@ mod tests {
             "apiserver.csr",
         ]);
         std::fs::write(
-            p("san.ext"),
+            dir.path().join("san.ext"),
             "subjectAltName=DNS:kubernetes,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n",
         )
         .expect("ext");
@@ -499,28 +521,12 @@ mod tests {
             "apiserver.crt",
         ]);
         assert!(
-            std::fs::read_to_string(p("ca.key"))
+            std::fs::read_to_string(dir.path().join("ca.key"))
                 .expect("key")
                 .contains("BEGIN RSA PRIVATE KEY")
         );
 
-        reissue(
-            &p("apiserver.crt"),
-            &p("apiserver.key"),
-            &p("ca.crt"),
-            &p("ca.key"),
-            &p("apiserver.crt"),
-            -400,
-            -10,
-            SystemTime::now(),
-        )
-        .expect("reissue with PKCS#1 keys");
-        let new = std::fs::read(p("apiserver.crt")).expect("read");
-        let info = inspect(&new).expect("inspect");
-        assert_eq!(info.subject_cn, "kube-apiserver");
-        assert!(info.not_after < SystemTime::now());
-        let ca = std::fs::read(p("ca.crt")).expect("ca");
-        assert_eq!(signed_by(&new, &ca).ok(), Some(true));
+        reissue_expired_and_check(dir.path(), "apiserver.crt");
         // openssl agrees: the chain verifies (the dates aside) and the names were kept.
         openssl(&[
             "verify",
@@ -529,43 +535,22 @@ mod tests {
             "ca.crt",
             "apiserver.crt",
         ]);
-        let text = std::process::Command::new("openssl")
-            .args([
-                "x509",
-                "-in",
-                "apiserver.crt",
-                "-noout",
-                "-ext",
-                "subjectAltName",
-            ])
-            .current_dir(dir.path())
-            .output()
-            .expect("openssl");
-        assert!(String::from_utf8_lossy(&text.stdout).contains("IP Address:127.0.0.1"));
+        let sans = openssl(&[
+            "x509",
+            "-in",
+            "apiserver.crt",
+            "-noout",
+            "-ext",
+            "subjectAltName",
+        ]);
+        assert!(sans.contains("IP Address:127.0.0.1"), "{sans}");
     }
 
     #[test]
     fn reissue_keeps_the_subject_and_moves_the_validity() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let p = |f: &str| dir.path().join(f);
         create_node_pki(dir.path(), &node(), SystemTime::now()).expect("pki");
-        std::fs::copy(p("apiserver.crt"), p("old.crt")).expect("copy");
-        reissue(
-            &p("apiserver.crt"),
-            &p("apiserver.key"),
-            &p("ca.crt"),
-            &p("ca.key"),
-            &p("old.crt"),
-            -400,
-            -10,
-            SystemTime::now(),
-        )
-        .expect("reissue");
-        let new = std::fs::read(p("apiserver.crt")).expect("read");
-        let info = inspect(&new).expect("inspect");
-        assert_eq!(info.subject_cn, "kube-apiserver");
-        assert!(info.not_after < SystemTime::now());
-        let ca = std::fs::read(p("ca.crt")).expect("ca");
-        assert_eq!(signed_by(&new, &ca).ok(), Some(true));
+        std::fs::copy(dir.path().join("apiserver.crt"), dir.path().join("old.crt")).expect("copy");
+        reissue_expired_and_check(dir.path(), "old.crt");
     }
 }
