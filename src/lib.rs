@@ -13,6 +13,7 @@ pub mod engine;
 pub mod error;
 pub mod home;
 pub mod kind;
+pub mod kubelet;
 pub mod pki;
 pub mod sandbox;
 pub mod session;

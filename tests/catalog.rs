@@ -204,7 +204,7 @@ fn a_task_that_does_not_render_is_an_error() {
     refused(
         &copy,
         "labs/etcd-restore/lab.yaml:",
-        "the task does not render",
+        "the task text does not render",
     );
 }
 

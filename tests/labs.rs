@@ -168,6 +168,26 @@ fn expired_certs() {
     full_cycle("expired-certs", None, "expired");
 }
 
+/// A learner who fixes it the 1.27–1.33 way: a flag in kubeadm-flags.env beats config.yaml,
+/// which still names the dead socket.
+#[test]
+fn runtime_endpoint_fixed_with_the_kubeadm_flag() {
+    let lab = Lab::start("runtime-endpoint", None);
+    let fix = "sed -i 's#^KUBELET_KUBEADM_ARGS=\"#&--container-runtime-endpoint=unix:///run/containerd/containerd.sock #' var/lib/kubelet/kubeadm-flags.env \
+               && grep -q dockershim var/lib/kubelet/config.yaml && systemctl restart kubelet";
+    lab.test.run(&["shell", "-c", fix]).success();
+    let mut last = Value::Null;
+    for _ in 0..60 {
+        let (code, report) = lab.check();
+        if code == Some(0) {
+            return;
+        }
+        last = report;
+        std::thread::sleep(std::time::Duration::from_secs(1));
+    }
+    panic!("the flag in kubeadm-flags.env was not honoured: {last:#}");
+}
+
 #[test]
 fn etcd_restore() {
     full_cycle("etcd-restore", None, "not found");

@@ -21,8 +21,7 @@ pub struct NodeLayout {
     pub kubelet_endpoint_file: String,
 }
 
-const KUBELET_CONFIG: &str = "/var/lib/kubelet/config.yaml";
-const KUBEADM_FLAGS: &str = "/var/lib/kubelet/kubeadm-flags.env";
+use crate::kubelet::{CONFIG_FILE as KUBELET_CONFIG, FLAGS_FILE as KUBEADM_FLAGS};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Ports {

@@ -299,19 +299,33 @@ impl Catalog {
                 }
             }
         }
+        // Every node a lab may meet: kind at the pinned 1.35 and at an older 1.31 with etcd
+        // 3.5 (other files and tools), and the sandbox.
         for backend in &lab.backends {
-            let layout = match backend {
-                BackendKind::Kind => NodeLayout::kind("ckalab"),
+            let layouts = match backend {
+                BackendKind::Kind => vec![
+                    NodeLayout::kind("ckalab"),
+                    NodeLayout::kind_versions("ckalab", 31, 5),
+                ],
                 BackendKind::Sandbox => {
-                    NodeLayout::sandbox(Path::new("/sandbox/node"), Ports::KUBEADM)
+                    vec![NodeLayout::sandbox(
+                        Path::new("/sandbox/node"),
+                        Ports::KUBEADM,
+                    )]
                 }
             };
-            if let Err(err) = layout.render(&lab.task) {
-                problem(
-                    "task",
-                    format!("the task does not render for {backend}: {err}"),
-                    "variables: backend, node, root, ports.{apiserver,etcd_client,etcd_peer}, etcd_restore_tool, kubelet_endpoint_file",
-                );
+            for layout in layouts {
+                let texts = std::iter::once(("task", &lab.task))
+                    .chain(lab.hints.iter().map(|hint| ("hints", hint)));
+                for (field, text) in texts {
+                    if let Err(err) = layout.render(text) {
+                        problem(
+                            field,
+                            format!("the {field} text does not render for {backend}: {err}"),
+                            "variables: backend, node, root, ports.{apiserver,etcd_client,etcd_peer}, etcd_restore_tool, kubelet_endpoint_file",
+                        );
+                    }
+                }
             }
         }
         errors

@@ -23,6 +23,10 @@ pub enum Step {
         key: String,
         value: serde_json::Value,
     },
+    /// Points the kubelet at a runtime endpoint where the node's Kubernetes version keeps it:
+    /// `containerRuntimeEndpoint` in config.yaml (1.34+), or the `--container-runtime-endpoint`
+    /// flag in kubeadm-flags.env (1.27–1.33).
+    SetRuntimeEndpoint(String),
     /// Removes a key from a TOML or YAML file; a key already absent is fine.
     RemoveKey { file: String, key: String },
     /// Replaces every occurrence of `from` with `to`; fails if `from` is not in the file.

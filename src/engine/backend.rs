@@ -8,6 +8,7 @@ use std::time::Duration;
 use crate::catalog::{BackendKind, NodeLayout};
 use crate::kind::backend::KindBackend;
 use crate::kind::external::ExternalError;
+use crate::kind::node_commands;
 use crate::sandbox::SandboxNode;
 use crate::sandbox::etcdctl::Etcdctl;
 use crate::sandbox::state::{NodeState, UnitAction};
@@ -63,7 +64,7 @@ impl Backend {
     pub fn is_dir(&self, node_path: &str) -> bool {
         match self {
             Backend::Sandbox(node) => node.path(node_path).is_dir(),
-            Backend::Kind(kind) => kind.node.run(&["test", "-d", node_path]).is_ok(),
+            Backend::Kind(kind) => kind.node.run(&node_commands::is_dir(node_path)).is_ok(),
         }
     }
 
@@ -109,7 +110,7 @@ impl Backend {
             Backend::Sandbox(node) => std::fs::copy(node.path(from), node.path(to))
                 .map(drop)
                 .map_err(|e| BackendError::io(from, &e)),
-            Backend::Kind(_) => self.kind_run(from, &["cp", "-a", "--", from, to]),
+            Backend::Kind(_) => self.kind_run(from, &node_commands::copy(from, to)),
         }
     }
 
@@ -118,7 +119,7 @@ impl Backend {
         match self {
             Backend::Sandbox(node) => std::fs::rename(node.path(from), node.path(to))
                 .map_err(|e| BackendError::io(from, &e)),
-            Backend::Kind(_) => self.kind_run(from, &["mv", "--", from, to]),
+            Backend::Kind(_) => self.kind_run(from, &node_commands::rename(from, to)),
         }
     }
 
@@ -139,7 +140,7 @@ impl Backend {
                     _ => Ok(()),
                 }
             }
-            Backend::Kind(_) => self.kind_run(node_path, &["rm", "-rf", "--", node_path]),
+            Backend::Kind(_) => self.kind_run(node_path, &node_commands::remove(node_path)),
         }
     }
 
@@ -151,12 +152,12 @@ impl Backend {
             Backend::Sandbox(node) => {
                 std::fs::create_dir_all(node.path(parent)).map_err(|e| BackendError::io(parent, &e))
             }
-            Backend::Kind(_) => self.kind_run(parent, &["mkdir", "-p", "--", parent]),
+            Backend::Kind(_) => self.kind_run(parent, &node_commands::make_dir(parent)),
         }
     }
 
     /// Runs `argv` in the kind node (only called on kind).
-    fn kind_run(&self, node_path: &str, argv: &[&str]) -> Result<(), BackendError> {
+    fn kind_run(&self, node_path: &str, argv: &[String]) -> Result<(), BackendError> {
         match self {
             Backend::Kind(kind) => kind
                 .node
@@ -188,7 +189,7 @@ impl Backend {
                     UnitAction::Stop => "stop",
                     UnitAction::Restart => "restart",
                 };
-                self.kind_run(name, &["systemctl", verb, name])
+                self.kind_run(name, &node_commands::systemctl(verb, name))
                     .map_err(|e| BackendError(format!("{e} (on {})", kind.node.container())))
             }
             Backend::Kind(kind) => {
@@ -200,10 +201,10 @@ impl Backend {
                 // As a learner would: stop the container; the kubelet starts a new one.
                 let ids = kind
                     .node
-                    .run(&["crictl", "ps", "--name", name, "-q"])
+                    .run(&node_commands::crictl_containers(name))
                     .map_err(|e| BackendError::external(name, e))?;
                 ids.split_whitespace()
-                    .try_for_each(|id| self.kind_run(name, &["crictl", "stop", id]))
+                    .try_for_each(|id| self.kind_run(name, &node_commands::crictl_stop(id)))
             }
         }
     }

@@ -99,6 +99,7 @@ fn touched_paths(step: &Step) -> Vec<&str> {
             vec![file]
         }
         Step::SetFlag { manifest, .. } | Step::RemoveFlag { manifest, .. } => vec![manifest],
+        Step::SetRuntimeEndpoint(_) => vec!["{{ kubelet_endpoint_file }}"],
         Step::CopyPath { to, .. } => vec![to],
         Step::MovePath { from, to } => vec![from, to],
         Step::EtcdSnapshot { to } => vec![to],

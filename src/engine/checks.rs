@@ -184,23 +184,23 @@ pub async fn grade(backend: &Backend, check: &Check) -> CheckResult {
     }
 }
 
-/// Reads the runtime endpoint from the kubelet's config (where the kubelet reads it) and calls
-/// CRI v1 `Version` on it.
+/// Finds the runtime endpoint where the kubelet does (a kubeadm-flags.env flag beats
+/// config.yaml) and calls CRI v1 `Version` on it.
 async fn kubelet_runtime(backend: &Backend, name: &str) -> CheckResult {
     let config = match backend
-        .read("/var/lib/kubelet/config.yaml")
+        .read(crate::kubelet::CONFIG_FILE)
         .map_err(|e| e.to_string())
-        .and_then(|t| edit::parse_yaml(&t).map_err(|e| e.to_string()))
-    {
-        Ok(config) => config,
+        .and_then(|text| match edit::parse_yaml(&text) {
+            Ok(_) => Ok(text),
+            Err(e) => Err(e.to_string()),
+        }) {
+        Ok(text) => text,
         Err(e) => {
             return CheckResult::fail(name, format!("the kubelet cannot read its config: {e}"));
         }
     };
-    let endpoint = config
-        .get("containerRuntimeEndpoint")
-        .and_then(|v| v.as_str())
-        .unwrap_or("unix:///run/containerd/containerd.sock");
+    let flags = backend.read(crate::kubelet::FLAGS_FILE).unwrap_or_default();
+    let endpoint = &crate::kubelet::effective_endpoint(&flags, &config);
     let socket = match crate::cri::socket_path(endpoint) {
         Ok(socket) => socket,
         Err(e) => return CheckResult::fail(name, e.to_string()),

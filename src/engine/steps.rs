@@ -57,6 +57,7 @@ pub fn step_kind(step: &Step) -> &'static str {
     match step {
         Step::WriteFile { .. } => "write_file",
         Step::SetKey { .. } => "set_key",
+        Step::SetRuntimeEndpoint(_) => "set_runtime_endpoint",
         Step::RemoveKey { .. } => "remove_key",
         Step::ReplaceText { .. } => "replace_text",
         Step::SetFlag { .. } => "set_flag",
@@ -83,6 +84,17 @@ pub fn describe(step: &Step, layout: &crate::catalog::NodeLayout) -> String {
     match step {
         Step::WriteFile { path, .. } => format!("write {}", r(path)),
         Step::SetKey { file, key, value } => format!("in {}, set {key}: {value}", r(file)),
+        Step::SetRuntimeEndpoint(endpoint) => {
+            let file = layout.path(&layout.kubelet_endpoint_file);
+            if layout.kubelet_endpoint_file == crate::kubelet::FLAGS_FILE {
+                format!(
+                    "in {file}, set --container-runtime-endpoint={}",
+                    r(endpoint)
+                )
+            } else {
+                format!("in {file}, set containerRuntimeEndpoint: {}", r(endpoint))
+            }
+        }
         Step::RemoveKey { file, key } => format!("in {}, remove {key}", r(file)),
         Step::ReplaceText { file, from, to } => format!(
             "in {}, change `{}` to `{}`",
@@ -159,6 +171,22 @@ async fn run_step(backend: &Backend, step: &Step) -> Result<(), String> {
             edit_file(backend, &file, |text, format| {
                 edit::set_key(text, format, &parse_key(key)?, &value).map_err(|e| e.to_string())
             })
+        }
+        Step::SetRuntimeEndpoint(endpoint) => {
+            let endpoint = r(endpoint)?;
+            let file = layout.kubelet_endpoint_file.clone();
+            if file == crate::kubelet::FLAGS_FILE {
+                let text = backend.read(&file).unwrap_or_default();
+                backend
+                    .write(&file, &crate::kubelet::set_endpoint_flag(&text, &endpoint))
+                    .map_err(err)
+            } else {
+                edit_file(backend, &file, |text, format| {
+                    let key = parse_key("containerRuntimeEndpoint")?;
+                    edit::set_key(text, format, &key, &endpoint.clone().into())
+                        .map_err(|e| e.to_string())
+                })
+            }
         }
         Step::RemoveKey { file, key } => edit_file(backend, &r(file)?, |text, format| {
             edit::remove_key(text, format, &parse_key(key)?).map_err(|e| e.to_string())

@@ -8,20 +8,10 @@ use super::cluster::Cluster;
 use super::external::ExternalError;
 use super::kube_checks;
 use super::node::KindNode;
+use super::node_commands;
 use crate::catalog::step::ObjectKind;
 use crate::catalog::{NodeLayout, check::Check};
 use crate::engine::report::CheckResult;
-
-/// The etcd client flags of a kubeadm control plane (etcd's own server certificate, as the
-/// lessons teach).
-const ETCD_TLS: [&str; 4] = [
-    "--endpoints=https://127.0.0.1:2379",
-    "--cacert=/etc/kubernetes/pki/etcd/ca.crt",
-    "--cert=/etc/kubernetes/pki/etcd/server.crt",
-    "--key=/etc/kubernetes/pki/etcd/server.key",
-];
-
-const KUBECTL: [&str; 2] = ["kubectl", "--kubeconfig=/etc/kubernetes/admin.conf"];
 
 /// ckalab's kind cluster, ready for the engine.
 #[derive(Debug, Clone)]
@@ -37,7 +27,7 @@ impl KindBackend {
     /// and reads the versions that decide which files and tools the labs name.
     pub fn open(cluster: &Cluster) -> Result<KindBackend, super::cluster::ClusterError> {
         let node = cluster.control_plane()?;
-        let kubelet = node.run(&["kubelet", "--version"])?;
+        let kubelet = node.run(&node_commands::kubelet_version())?;
         let etcd_manifest = node.read("/etc/kubernetes/manifests/etcd.yaml")?;
         let layout = NodeLayout::kind_versions(
             &cluster.name,
@@ -55,38 +45,22 @@ impl KindBackend {
         })
     }
 
-    /// The node's kubectl with the admin kubeconfig, then `args`.
-    fn kubectl<'a>(args: &[&'a str]) -> Vec<&'a str> {
-        KUBECTL.iter().chain(args).copied().collect()
-    }
-
-    /// The node's etcdctl with the control plane's client TLS flags, then `args`.
-    fn etcdctl<'a>(args: &[&'a str]) -> Vec<&'a str> {
-        ["etcdctl"]
-            .iter()
-            .chain(&ETCD_TLS)
-            .chain(args)
-            .copied()
-            .collect()
-    }
-
     /// Grades the checks whose answer lives in the cluster, not in a node file.
     pub async fn grade(&self, check: &Check, name: &str) -> Option<CheckResult> {
         Some(match check {
-            Check::ServiceActive(unit) => match self.node.run(&["systemctl", "is-active", unit]) {
-                Ok(_) => CheckResult::pass(name, format!("{unit} is active")),
-                Err(ExternalError::Failed { output, .. }) => CheckResult::fail(
-                    name,
-                    format!("{unit} is {}: see `journalctl -u {unit}`", output.trim()),
-                ),
-                Err(e) => CheckResult::invalid(name, e.to_string()),
-            },
+            Check::ServiceActive(unit) => {
+                match self.node.run(&node_commands::systemctl("is-active", unit)) {
+                    Ok(_) => CheckResult::pass(name, format!("{unit} is active")),
+                    Err(ExternalError::Failed { output, .. }) => CheckResult::fail(
+                        name,
+                        format!("{unit} is {}: see `journalctl -u {unit}`", output.trim()),
+                    ),
+                    Err(e) => CheckResult::invalid(name, e.to_string()),
+                }
+            }
             Check::KubeletRuntime => {
                 let endpoint = self.kubelet_endpoint();
-                match self
-                    .node
-                    .run(&["crictl", "--runtime-endpoint", &endpoint, "version"])
-                {
+                match self.node.run(&node_commands::crictl_version(&endpoint)) {
                     Ok(out) => CheckResult::pass(
                         name,
                         format!(
@@ -99,10 +73,7 @@ impl KindBackend {
                 }
             }
             Check::StaticPodRunning(pod) => {
-                match self
-                    .node
-                    .run(&["crictl", "ps", "--name", pod, "--state", "running", "-q"])
-                {
+                match self.node.run(&node_commands::crictl_running(pod)) {
                     Ok(ids) if !ids.trim().is_empty() => {
                         CheckResult::pass(name, format!("{pod} is running ({})", ids.trim()))
                     }
@@ -115,7 +86,7 @@ impl KindBackend {
                     Err(e) => CheckResult::invalid(name, e.to_string()),
                 }
             }
-            Check::EtcdHealthy => match self.node.run(&Self::etcdctl(&["endpoint", "health"])) {
+            Check::EtcdHealthy => match self.node.run(&node_commands::etcd_health()) {
                 Ok(out) => CheckResult::pass(name, out.trim().to_string()),
                 Err(ExternalError::Failed { output, .. }) => CheckResult::fail(name, output),
                 Err(e) => CheckResult::invalid(name, e.to_string()),
@@ -147,67 +118,47 @@ impl KindBackend {
         })
     }
 
-    /// The endpoint the kubelet uses: a `--container-runtime-endpoint` flag in
-    /// kubeadm-flags.env overrides `containerRuntimeEndpoint` in config.yaml.
+    /// The endpoint the kubelet uses (a flag in kubeadm-flags.env beats config.yaml).
     fn kubelet_endpoint(&self) -> String {
-        let flags = self
-            .node
-            .read("/var/lib/kubelet/kubeadm-flags.env")
-            .unwrap_or_default();
-        let from_flag = flags.split_whitespace().find_map(|word| {
-            word.trim_matches('"')
-                .strip_prefix("--container-runtime-endpoint=")
-                .map(|v| v.trim_matches('"').to_string())
-        });
-        from_flag
-            .or_else(|| {
-                let config = self.node.read("/var/lib/kubelet/config.yaml").ok()?;
-                let value = crate::engine::edit::parse_yaml(&config).ok()?;
-                value["containerRuntimeEndpoint"].as_str().map(String::from)
-            })
-            .unwrap_or_else(|| "unix:///run/containerd/containerd.sock".to_string())
+        let read = |path| self.node.read(path).unwrap_or_default();
+        crate::kubelet::effective_endpoint(
+            &read(crate::kubelet::FLAGS_FILE),
+            &read(crate::kubelet::CONFIG_FILE),
+        )
     }
 
     /// `etcdctl snapshot save` on the node.
     pub fn snapshot_save(&self, to: &str) -> Result<(), String> {
         let dir = to.rsplit_once('/').map_or("/", |(d, _)| d);
         self.node
-            .run(&["mkdir", "-p", dir])
+            .run(&node_commands::make_dir(dir))
             .map_err(|e| e.to_string())?;
         self.node
-            .run(&Self::etcdctl(&["snapshot", "save", to]))
+            .run(&node_commands::etcd_snapshot_save(to))
             .map(drop)
             .map_err(|e| e.to_string())
     }
 
     /// `etcdutl` (etcd 3.6) or `etcdctl` (3.4/3.5) `snapshot restore` on the node.
     pub fn snapshot_restore(&self, snapshot: &str, data_dir: &str) -> Result<(), String> {
-        let tool = self.layout.etcd_restore_tool.as_str();
         self.node
-            .run(&[
-                tool,
-                "snapshot",
-                "restore",
+            .run(&node_commands::etcd_snapshot_restore(
+                &self.layout.etcd_restore_tool,
                 snapshot,
-                "--data-dir",
                 data_dir,
-            ])
+            ))
             .map(drop)
             .map_err(|e| e.to_string())
     }
 
     /// Creates (or replaces) an object through the API, its namespace first.
     pub fn put_object(&self, object_json: &str, namespace: &str) -> Result<(), String> {
-        if let Err(e) = self
-            .node
-            .run(&Self::kubectl(&["create", "namespace", namespace]))
+        if let Err(e) = self.node.run(&node_commands::create_namespace(namespace))
             && !e.to_string().contains("AlreadyExists")
         {
             return Err(e.to_string());
         }
-        let apply = self
-            .node
-            .exec_stdin_argv(&Self::kubectl(&["apply", "-f", "-"]));
+        let apply = self.node.exec_stdin_argv(&node_commands::apply_stdin());
         super::external::run(&apply, Some(object_json.as_bytes()))
             .map(drop)
             .map_err(|e| e.to_string())
@@ -224,14 +175,7 @@ impl KindBackend {
             ObjectKind::Secret => "secret",
         };
         self.node
-            .run(&Self::kubectl(&[
-                "delete",
-                kind,
-                name,
-                "-n",
-                namespace,
-                "--ignore-not-found",
-            ]))
+            .run(&node_commands::delete_object(kind, namespace, name))
             .map(drop)
             .map_err(|e| e.to_string())
     }
@@ -297,46 +241,6 @@ fn etcd_minor(image: &str) -> Option<u32> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn argv_of_the_labs_node_actions() {
-        let node =
-            KindNode::unverified(super::super::node::Provider::Docker, "ckalab-control-plane");
-        assert_eq!(
-            node.exec_argv(&KindBackend::etcdctl(&[
-                "snapshot",
-                "save",
-                "/var/backups/etcd/snapshot.db"
-            ])),
-            [
-                "docker",
-                "exec",
-                "ckalab-control-plane",
-                "etcdctl",
-                "--endpoints=https://127.0.0.1:2379",
-                "--cacert=/etc/kubernetes/pki/etcd/ca.crt",
-                "--cert=/etc/kubernetes/pki/etcd/server.crt",
-                "--key=/etc/kubernetes/pki/etcd/server.key",
-                "snapshot",
-                "save",
-                "/var/backups/etcd/snapshot.db"
-            ]
-        );
-        assert_eq!(
-            node.exec_stdin_argv(&KindBackend::kubectl(&["apply", "-f", "-"])),
-            [
-                "docker",
-                "exec",
-                "-i",
-                "ckalab-control-plane",
-                "kubectl",
-                "--kubeconfig=/etc/kubernetes/admin.conf",
-                "apply",
-                "-f",
-                "-"
-            ]
-        );
-    }
 
     #[test]
     fn versions_parse_from_the_node() {

@@ -8,3 +8,4 @@ pub mod cluster;
 pub mod external;
 pub mod kube_checks;
 pub mod node;
+pub mod node_commands;

@@ -116,23 +116,23 @@ impl KindNode {
     }
 
     /// `docker exec <container> <argv…>`.
-    pub fn exec_argv(&self, argv: &[&str]) -> Vec<String> {
+    pub fn exec_argv<S: AsRef<str>>(&self, argv: &[S]) -> Vec<String> {
         let mut full = self.provider.argv(&["exec", &self.container]);
-        full.extend(argv.iter().map(|a| a.to_string()));
+        full.extend(argv.iter().map(|a| a.as_ref().to_string()));
         full
     }
 
     /// `docker exec -i <container> <argv…>`, for commands that read their standard input.
-    pub fn exec_stdin_argv(&self, argv: &[&str]) -> Vec<String> {
+    pub fn exec_stdin_argv<S: AsRef<str>>(&self, argv: &[S]) -> Vec<String> {
         let mut full = self.provider.argv(&["exec", "-i", &self.container]);
-        full.extend(argv.iter().map(|a| a.to_string()));
+        full.extend(argv.iter().map(|a| a.as_ref().to_string()));
         full
     }
 
     /// `docker exec -it <container> <argv…>`, for the learner's interactive shell.
-    pub fn interactive_argv(&self, argv: &[&str]) -> Vec<String> {
+    pub fn interactive_argv<S: AsRef<str>>(&self, argv: &[S]) -> Vec<String> {
         let mut full = self.provider.argv(&["exec", "-it", &self.container]);
-        full.extend(argv.iter().map(|a| a.to_string()));
+        full.extend(argv.iter().map(|a| a.as_ref().to_string()));
         full
     }
 
@@ -145,12 +145,7 @@ impl KindNode {
         self.exec_stdin_argv(&["tee", "--", path])
     }
 
-    /// `systemctl <action> <unit>` through the node's systemd.
-    pub fn systemctl_argv(&self, action: &str, unit: &str) -> Vec<String> {
-        self.exec_argv(&["systemctl", action, unit])
-    }
-
-    pub fn run(&self, argv: &[&str]) -> Result<String, ExternalError> {
+    pub fn run<S: AsRef<str>>(&self, argv: &[S]) -> Result<String, ExternalError> {
         external::run(&self.exec_argv(argv), None)
     }
 
@@ -199,7 +194,8 @@ mod tests {
 
     #[test]
     fn docker_and_podman_differ_only_in_the_binary() {
-        let docker = node(Provider::Docker).systemctl_argv("restart", "containerd");
+        let restart = super::super::node_commands::systemctl("restart", "containerd");
+        let docker = node(Provider::Docker).exec_argv(&restart);
         assert_eq!(
             docker,
             [
@@ -211,7 +207,7 @@ mod tests {
                 "containerd"
             ]
         );
-        let podman = node(Provider::Podman).systemctl_argv("restart", "containerd");
+        let podman = node(Provider::Podman).exec_argv(&restart);
         assert_eq!(podman[0], "podman");
         assert_eq!(podman[1..], docker[1..]);
     }

@@ -394,11 +394,10 @@ impl Agent {
         let config = crate::engine::edit::parse_yaml(&text).map_err(|e| {
             format!("failed to load kubelet config file, path: {config_path}, error: {e}")
         })?;
-        let endpoint = config
-            .get("containerRuntimeEndpoint")
-            .and_then(|v| v.as_str())
-            .unwrap_or("unix:///run/containerd/containerd.sock")
-            .to_string();
+        // A missing kubeadm-flags.env is fine: the kubelet's unit only sources it if present.
+        let flags =
+            std::fs::read_to_string(self.host(crate::kubelet::FLAGS_FILE)).unwrap_or_default();
+        let endpoint = crate::kubelet::effective_endpoint(&flags, &text);
         let socket = crate::cri::socket_path(&endpoint)
             .map_err(|e| format!("validate service connection: {e}"))?;
         let host_socket = self.host(&socket.to_string_lossy());

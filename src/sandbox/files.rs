@@ -220,6 +220,10 @@ staticPodPath: /etc/kubernetes/manifests
     )
 }
 
+/// The flags kubeadm passes the kubelet on top of its config file. From 1.34 the runtime
+/// endpoint is no longer among them, but an old runbook may add it back here (and it wins).
+pub const KUBEADM_FLAGS: &str = "KUBELET_KUBEADM_ARGS=\"--node-ip=127.0.0.1\"\n";
+
 /// crictl's own config, as kind nodes have it.
 pub fn crictl_config() -> String {
     format!("runtime-endpoint: unix://{CONTAINERD_SOCKET}\n")

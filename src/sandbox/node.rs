@@ -179,7 +179,8 @@ impl SandboxNode {
             "/etc/containerd/config.toml",
             &files::containerd_config(&self.root.display().to_string()),
         )?;
-        write("/var/lib/kubelet/config.yaml", &files::kubelet_config())?;
+        write(crate::kubelet::CONFIG_FILE, &files::kubelet_config())?;
+        write(crate::kubelet::FLAGS_FILE, files::KUBEADM_FLAGS)?;
         write("/etc/crictl.yaml", &files::crictl_config())?;
         let exe =
             std::env::current_exe().map_err(|e| format!("cannot find ckalab's own binary: {e}"))?;
