@@ -258,3 +258,18 @@ fn a_new_lab_is_a_new_folder() {
     let labs = run.json()["labs"].as_array().expect("labs").len();
     assert_eq!(labs, 6);
 }
+
+#[test]
+fn an_unknown_lesson_placeholder_is_an_error() {
+    let copy = CatalogCopy::new();
+    copy.edit(
+        "content/lessons/etcd.md",
+        "{{ etcd_restore_tool }}",
+        "{{ etcd_tool }}",
+    );
+    refused(
+        &copy,
+        "content/lessons/etcd.md:",
+        "`{{ etcd_tool }}` is not a lesson variable",
+    );
+}

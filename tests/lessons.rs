@@ -27,6 +27,40 @@ fn learn_etcd_explains_ports_and_snapshots() {
     );
 }
 
+/// Lessons name the file and tool of the node in use: the sandbox here (etcd 3.4, Kubernetes
+/// 1.35 layout), kind at 1.35 or 1.31 in the unit of the layout.
+#[test]
+fn lessons_name_the_file_and_tool_of_the_node_in_use() {
+    let catalog = Catalog::from_dir(repo_root()).unwrap_or_else(|e| panic!("{e}"));
+    let etcd = catalog.lesson("etcd").expect("etcd lesson");
+    let kubelet = catalog.lesson("kubelet").expect("kubelet lesson");
+    let old_kind = ckalab::catalog::NodeLayout::kind_versions("ckalab", 31, 5);
+    assert!(
+        etcd.render(&old_kind).contains(
+            "On ckalab's kind cluster (Kubernetes 1.31, etcd 3.5), restore with `etcdctl`"
+        )
+    );
+    assert!(
+        kubelet
+            .render(&old_kind)
+            .contains("kubeadm keeps it in `/var/lib/kubelet/kubeadm-flags.env`")
+    );
+    let new_kind = ckalab::catalog::NodeLayout::kind("ckalab");
+    assert!(etcd.render(&new_kind).contains("restore with `etcdutl`"));
+    assert!(
+        kubelet
+            .render(&new_kind)
+            .contains("kubeadm keeps it in `/var/lib/kubelet/config.yaml`")
+    );
+
+    let sandbox = Test::new().run(&["learn", "etcd"]).success();
+    assert!(sandbox.stdout().contains("On the sandbox node"));
+    assert!(
+        !sandbox.stdout().contains("{{"),
+        "every placeholder is filled"
+    );
+}
+
 #[test]
 fn every_lesson_renders_by_id_and_alias() {
     let catalog = Catalog::from_dir(repo_root()).unwrap_or_else(|e| panic!("{e}"));

@@ -19,6 +19,8 @@ pub struct NodeLayout {
     /// Where the kubelet's runtime endpoint is set: `kubeadm-flags.env` (a flag) on Kubernetes
     /// 1.27–1.33, `config.yaml` (`containerRuntimeEndpoint`) from 1.34.
     pub kubelet_endpoint_file: String,
+    /// The node in a learner's words, with the versions that decide the above.
+    pub description: String,
 }
 
 use crate::kubelet::{CONFIG_FILE as KUBELET_CONFIG, FLAGS_FILE as KUBEADM_FLAGS};
@@ -66,6 +68,9 @@ impl NodeLayout {
                 KUBEADM_FLAGS
             }
             .to_string(),
+            description: format!(
+                "ckalab's kind cluster (Kubernetes 1.{k8s_minor}, etcd 3.{etcd_minor})"
+            ),
         }
     }
 
@@ -80,6 +85,7 @@ impl NodeLayout {
             ports,
             etcd_restore_tool: "etcdctl".to_string(),
             kubelet_endpoint_file: KUBELET_CONFIG.to_string(),
+            description: "the sandbox node (a Kubernetes 1.35 layout, Debian's etcd)".to_string(),
         }
     }
 

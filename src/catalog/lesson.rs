@@ -32,7 +32,40 @@ struct FrontMatter {
     aliases: Vec<String>,
 }
 
+/// The only `{{ name }}` placeholders a lesson may use: what differs between the nodes a
+/// learner practises on. Anything else in double braces is left alone by `render`.
+pub const LESSON_VARIABLES: [&str; 3] = [
+    "node_description",
+    "etcd_restore_tool",
+    "kubelet_endpoint_file",
+];
+
 impl Lesson {
+    /// The body with the node's file and tool names filled in.
+    pub fn render(&self, layout: &super::NodeLayout) -> String {
+        LESSON_VARIABLES
+            .iter()
+            .fold(self.body.clone(), |body, name| {
+                let value = match *name {
+                    "node_description" => &layout.description,
+                    "etcd_restore_tool" => &layout.etcd_restore_tool,
+                    _ => &layout.kubelet_endpoint_file,
+                };
+                body.replace(&format!("{{{{ {name} }}}}"), value)
+            })
+    }
+
+    /// `{{ name }}` placeholders in the body that `render` would not fill.
+    pub fn unknown_placeholders(&self) -> Vec<String> {
+        self.body
+            .split("{{ ")
+            .skip(1)
+            .filter_map(|rest| rest.split_once(" }}").map(|(name, _)| name))
+            .filter(|name| !LESSON_VARIABLES.contains(name))
+            .map(String::from)
+            .collect()
+    }
+
     /// Parses a lesson file. Semantic checks that need the rest of the catalog (do the linked
     /// labs exist?) happen in the catalog.
     pub fn parse(file: &str, id: &str, text: &str) -> Result<Lesson, CatalogError> {

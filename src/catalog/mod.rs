@@ -336,6 +336,21 @@ impl Catalog {
         let mut owners: HashMap<&str, &str> = HashMap::new();
         for lesson in &self.lessons {
             let path = format!("content/lessons/{}.md", lesson.id);
+            for name in lesson.unknown_placeholders() {
+                errors.push(
+                    CatalogError::at(
+                        &path,
+                        lesson_line(lesson, &format!("{{{{ {name} }}}}")),
+                        format!("`{{{{ {name} }}}}` is not a lesson variable"),
+                    )
+                    .hint(format!(
+                        "lessons may use {}",
+                        lesson::LESSON_VARIABLES
+                            .map(|v| format!("{{{{ {v} }}}}"))
+                            .join(", ")
+                    )),
+                );
+            }
             if lesson.practise_labs.is_empty() {
                 errors.push(
                     CatalogError::at(

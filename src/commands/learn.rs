@@ -64,6 +64,6 @@ pub fn render(ui: &mut Ui, catalog: &Catalog, topic: &str) -> Result<ExitStatus>
         name: topic.to_string(),
         suggestions: suggest::closest(topic, catalog.lesson_names()),
     })?;
-    ui.markdown(&lesson.body)?;
+    ui.markdown(&lesson.render(&super::layout_in_use()?))?;
     Ok(ExitStatus::Success)
 }

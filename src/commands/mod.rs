@@ -118,6 +118,33 @@ fn preview_layout() -> Result<NodeLayout> {
     ))
 }
 
+/// The layout of the node the learner practises on: the lab in progress's backend, else
+/// ckalab's kind cluster when one was created (and answers), else the sandbox. Task texts and
+/// lessons name the files and tools of that node's versions.
+fn layout_in_use() -> Result<NodeLayout> {
+    use crate::catalog::BackendKind;
+    let home = Home::from_env()?;
+    let on_kind = match crate::session::Session::load(&home) {
+        Some(session) => session.backend == BackendKind::Kind,
+        // Opening the store only if it exists: reading a lesson creates nothing.
+        None => {
+            home.database().exists()
+                && Store::open(&home.database())
+                    .ok()
+                    .and_then(|store| store.cluster(crate::kind::cli::DEFAULT_CLUSTER).ok())
+                    .flatten()
+                    .is_some()
+        }
+    };
+    if on_kind && let Ok(backend) = open_backend(&home, BackendKind::Kind) {
+        return Ok(backend.layout());
+    }
+    match crate::sandbox::SandboxNode::open(&home) {
+        Ok(node) => Ok(node.layout()),
+        Err(_) => preview_layout(),
+    }
+}
+
 /// The slow phases of `start`, on a spinner (hidden when stderr is not a terminal).
 pub struct Spinner {
     bar: ProgressBar,

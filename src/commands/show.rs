@@ -1,7 +1,7 @@
 use clap::Args;
 use serde::Serialize;
 
-use super::{find_lab, preview_layout};
+use super::{find_lab, layout_in_use};
 use crate::catalog::{BackendKind, Catalog, Domain};
 use crate::error::{ExitStatus, Result};
 use crate::ui::Ui;
@@ -34,7 +34,7 @@ struct ShowJson<'a> {
 pub fn run(ui: &mut Ui, args: ShowArgs) -> Result<ExitStatus> {
     let catalog = Catalog::load()?;
     let lab = find_lab(&catalog, &args.lab)?;
-    let task = preview_layout()?.render(&lab.task).unwrap_or_default();
+    let task = layout_in_use()?.render(&lab.task).unwrap_or_default();
     let lesson = catalog
         .lesson(&lab.lesson)
         .map_or(lab.lesson.as_str(), |l| l.title.as_str());
