@@ -273,3 +273,83 @@ fn an_unknown_lesson_placeholder_is_an_error() {
         "`{{ etcd_tool }}` is not a lesson variable",
     );
 }
+
+#[test]
+fn the_quiz_bank_covers_every_lesson_with_150_questions() {
+    let catalog = Catalog::from_dir(repo_root()).unwrap_or_else(|e| panic!("{e}"));
+    let questions = catalog.questions();
+    assert!(questions.len() >= 150, "{} questions", questions.len());
+    for lesson in catalog.lessons() {
+        assert!(
+            questions.iter().filter(|q| q.lesson == lesson.id).count() >= 5,
+            "{}: too few questions",
+            lesson.id
+        );
+    }
+    for kind in ["single", "multiple", "command"] {
+        assert!(
+            questions
+                .iter()
+                .any(|q| format!("{:?}", q.kind).to_lowercase() == kind),
+            "no {kind} question"
+        );
+    }
+    // Every command question's canonical answer is right by its own normaliser.
+    for question in questions.iter().filter(|q| q.answer.is_some()) {
+        let answer = question.answer.clone().unwrap_or_default();
+        let display = ckalab::catalog::command_line::display(&answer);
+        assert!(
+            question.is_correct(&ckalab::catalog::quiz::Answer::Command(display.clone())),
+            "{}: the displayed answer `{display}` is not accepted",
+            question.id
+        );
+    }
+}
+
+#[test]
+fn a_question_without_an_explanation_is_an_error() {
+    let copy = CatalogCopy::new();
+    let text = copy.read("content/quiz/etcd.yaml");
+    // Drop the first explanation block (the key line and its indented text).
+    let mut out = Vec::new();
+    let mut skipping = false;
+    let mut dropped = false;
+    for line in text.lines() {
+        if !dropped && line.trim_start().starts_with("explanation:") {
+            skipping = true;
+            dropped = true;
+            continue;
+        }
+        if skipping && (line.starts_with("      ") || line.trim().is_empty()) {
+            continue;
+        }
+        skipping = false;
+        out.push(line);
+    }
+    copy.write("content/quiz/etcd.yaml", &out.join("\n"));
+    refused(&copy, "content/quiz/etcd.yaml:", "missing field");
+}
+
+#[test]
+fn a_lesson_without_questions_is_an_error() {
+    let copy = CatalogCopy::new();
+    std::fs::remove_file(copy.path("content/quiz/coredns.yaml")).expect("remove");
+    refused(
+        &copy,
+        "content/lessons/coredns.md:1",
+        "the lesson has no quiz questions",
+    );
+}
+
+#[test]
+fn a_quiz_file_for_no_lesson_is_an_error() {
+    let copy = CatalogCopy::new();
+    let text = copy.read("content/quiz/coredns.yaml");
+    copy.write(
+        "content/quiz/dns.yaml",
+        &text
+            .replace("lesson: coredns", "lesson: dns")
+            .replace("id: coredns-", "id: dns-"),
+    );
+    refused(&copy, "content/quiz/dns.yaml:1", "no lesson `dns` exists");
+}

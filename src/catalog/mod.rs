@@ -2,10 +2,12 @@
 //! `CKALAB_CATALOG=<dir>`), and validated as a whole before any command uses them.
 
 pub mod check;
+pub mod command_line;
 mod error;
 pub mod lab;
 pub mod layout;
 pub mod lesson;
+pub mod quiz;
 pub mod step;
 
 use std::collections::{BTreeSet, HashMap};
@@ -15,6 +17,7 @@ pub use error::{CatalogError, CatalogErrors};
 pub use lab::{BackendKind, Domain, Lab};
 pub use layout::{NodeLayout, Ports};
 pub use lesson::Lesson;
+pub use quiz::Question;
 
 mod embedded {
     include!(concat!(env!("OUT_DIR"), "/catalog_files.rs"));
@@ -45,6 +48,7 @@ pub fn kind_config_names() -> Vec<&'static str> {
 pub struct Catalog {
     labs: Vec<Lab>,
     lessons: Vec<Lesson>,
+    questions: Vec<Question>,
 }
 
 impl Catalog {
@@ -78,6 +82,11 @@ impl Catalog {
                 read(format!("content/lessons/{entry}"));
             }
         }
+        for entry in list_dir(&dir.join("content/quiz")) {
+            if entry.ends_with(".yaml") {
+                read(format!("content/quiz/{entry}"));
+            }
+        }
         if files.is_empty() {
             errors.push(
                 CatalogError::at(
@@ -97,13 +106,15 @@ impl Catalog {
     }
 
     /// Parses and validates a catalog given as (path relative to the catalog root, text).
-    /// Files other than `labs/<id>/lab.yaml` and `content/lessons/<id>.md` are ignored.
+    /// Files other than `labs/<id>/lab.yaml`, `content/lessons/<id>.md` and
+    /// `content/quiz/<lesson>.yaml` are ignored.
     pub fn from_files(
         files: impl IntoIterator<Item = (String, String)>,
     ) -> Result<Catalog, CatalogErrors> {
         let mut errors = Vec::new();
         let mut labs = Vec::new();
         let mut lessons = Vec::new();
+        let mut questions = Vec::new();
         let mut lab_texts = HashMap::new();
         // Folders whose lab.yaml did not parse: already reported, so links to them are not.
         let mut unparsed_labs = BTreeSet::new();
@@ -135,17 +146,28 @@ impl Catalog {
                         Err(err) => errors.push(err),
                     }
                 }
+                ["content", "quiz", name] if name.ends_with(".yaml") => {
+                    match quiz::parse(&path, name.trim_end_matches(".yaml"), &text) {
+                        Ok(parsed) => questions.extend(parsed),
+                        Err(problems) => errors.extend(problems),
+                    }
+                }
                 _ => {}
             }
         }
         labs.sort_by(|a, b| a.id.cmp(&b.id));
         lessons.sort_by(|a, b| a.id.cmp(&b.id));
-        let catalog = Catalog { labs, lessons };
+        let catalog = Catalog {
+            labs,
+            lessons,
+            questions,
+        };
         for lab in &catalog.labs {
             let (path, text) = &lab_texts[&lab.id];
             errors.extend(catalog.validate_lab(lab, path, text));
         }
         errors.extend(catalog.validate_lessons(&unparsed_labs));
+        errors.extend(catalog.validate_quiz());
         if errors.is_empty() {
             Ok(catalog)
         } else {
@@ -159,6 +181,11 @@ impl Catalog {
 
     pub fn lessons(&self) -> &[Lesson] {
         &self.lessons
+    }
+
+    /// The quiz bank, in file (lesson) order.
+    pub fn questions(&self) -> &[Question] {
+        &self.questions
     }
 
     pub fn lab(&self, id: &str) -> Option<&Lab> {
@@ -326,6 +353,45 @@ impl Catalog {
                         );
                     }
                 }
+            }
+        }
+        errors
+    }
+
+    /// Every question links a lesson that exists, ids are unique, and every lesson has
+    /// questions.
+    fn validate_quiz(&self) -> Vec<CatalogError> {
+        let mut errors = Vec::new();
+        let mut seen = BTreeSet::new();
+        for question in &self.questions {
+            let path = format!("content/quiz/{}.yaml", question.lesson);
+            if self.lessons.iter().all(|l| l.id != question.lesson) {
+                errors.push(
+                    CatalogError::at(&path, 1, format!("no lesson `{}` exists", question.lesson))
+                        .hint("quiz files are named after a lesson in content/lessons/"),
+                );
+            }
+            if !seen.insert(question.id.as_str()) {
+                errors.push(
+                    CatalogError::at(
+                        &path,
+                        1,
+                        format!("the question id `{}` is used twice", question.id),
+                    )
+                    .hint("answers are stored by id: give each question its own"),
+                );
+            }
+        }
+        for lesson in &self.lessons {
+            if self.questions.iter().all(|q| q.lesson != lesson.id) {
+                errors.push(
+                    CatalogError::at(
+                        &format!("content/lessons/{}.md", lesson.id),
+                        1,
+                        "the lesson has no quiz questions",
+                    )
+                    .hint(format!("write content/quiz/{}.yaml", lesson.id)),
+                );
             }
         }
         errors
