@@ -11,6 +11,7 @@ use crate::commands::internal::{AgentArgs, ApplyArgs, NodeToolArgs};
 use crate::commands::labs::LabsArgs;
 use crate::commands::learn::LearnArgs;
 use crate::commands::progress::ProgressArgs;
+use crate::commands::quiz::QuizArgs;
 use crate::commands::reset::ResetArgs;
 use crate::commands::shell::ShellArgs;
 use crate::commands::show::ShowArgs;
@@ -40,6 +41,7 @@ pub enum Command {
     Show(ShowArgs),
     Learn(LearnArgs),
     Explain(ExplainArgs),
+    Quiz(QuizArgs),
     Progress(ProgressArgs),
     Doctor(DoctorArgs),
     Cluster(ClusterArgs),

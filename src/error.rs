@@ -69,6 +69,9 @@ pub enum Error {
         name: String,
         known: String,
     },
+    /// Arguments that parse but do not make sense together, or an unreadable input file.
+    #[error("{0}")]
+    Usage(String),
     /// Starting the async runtime or a child process failed.
     #[error("{0}")]
     System(String),
@@ -83,7 +86,7 @@ impl Error {
             Error::UnknownLab { .. } | Error::UnknownTopic { .. } | Error::UnknownDomain { .. } => {
                 ExitStatus::Usage
             }
-            Error::UnknownVariant { .. } | Error::NoLab => ExitStatus::Usage,
+            Error::UnknownVariant { .. } | Error::NoLab | Error::Usage(_) => ExitStatus::Usage,
             // A missing docker or kind, or a container ckalab refuses to touch, is the
             // environment, not the learner's answer.
             Error::Catalog(_)

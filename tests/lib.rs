@@ -10,6 +10,7 @@ mod kind_e2e;
 mod labs;
 mod lessons;
 mod output;
+mod quiz;
 mod store;
 
 use std::path::{Path, PathBuf};

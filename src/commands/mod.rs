@@ -9,6 +9,7 @@ pub mod internal;
 pub mod labs;
 pub mod learn;
 pub mod progress;
+pub mod quiz;
 pub mod reset;
 pub mod shell;
 pub mod show;
@@ -36,6 +37,7 @@ pub fn dispatch(ui: &mut Ui, command: Command) -> Result<ExitStatus> {
         Command::Learn(args) => learn::run(ui, args),
         Command::Explain(args) => explain::run(ui, args),
         Command::Progress(args) => progress::run(ui, args),
+        Command::Quiz(args) => quiz::run(ui, args),
         Command::Doctor(args) => doctor::run(ui, args),
         Command::Cluster(args) => cluster::run(ui, args),
         Command::Start(args) => start::run(ui, args),

@@ -2,6 +2,9 @@
 //! timeout so two ckalab commands at once never corrupt it.
 
 mod migrations;
+mod quiz;
+
+pub use quiz::QuizAnswerRow;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
