@@ -15,6 +15,7 @@ pub mod home;
 pub mod kind;
 pub mod kubelet;
 pub mod pki;
+pub mod progress;
 pub mod quiz;
 pub mod sandbox;
 pub mod session;

@@ -242,7 +242,7 @@ fn lesson_front_matter_is_validated() {
     copy.edit("content/lessons/kubelet.md", "summary:", "sumary:");
     refused(
         &copy,
-        "content/lessons/kubelet.md:2",
+        "content/lessons/kubelet.md:3",
         "unknown field `sumary`",
     );
 }

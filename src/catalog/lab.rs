@@ -22,6 +22,11 @@ pub struct Lab {
     pub backends: Vec<BackendKind>,
     /// The id of the lesson in `content/lessons/` that teaches what the lab needs.
     pub lesson: String,
+    /// Labs that cannot be broken on the same node at once (fixing one needs what the other
+    /// breaks). An exam whose tasks share a node never draws them together; the relation is
+    /// symmetric, so listing it on one side is enough.
+    #[serde(default)]
+    pub conflicts_with: Vec<String>,
     /// How the breakage looks from outside, without saying what was broken (cold diagnosis).
     pub symptom: String,
     /// The task text: a tera template rendered with the backend's real paths, ports and names.

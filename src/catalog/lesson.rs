@@ -14,6 +14,7 @@ pub struct Lesson {
     /// The first `# ` heading of the page.
     pub title: String,
     pub summary: String,
+    pub domain: super::Domain,
     /// Other names a learner may type (`apiserver` for `kube-apiserver`).
     pub aliases: Vec<String>,
     /// The Markdown page without its front matter.
@@ -27,6 +28,8 @@ pub struct Lesson {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct FrontMatter {
+    /// The CKA domain the lesson's knowledge scores in (quiz accuracy counts there).
+    domain: super::Domain,
     summary: String,
     #[serde(default)]
     aliases: Vec<String>,
@@ -75,7 +78,7 @@ impl Lesson {
                 1,
                 "a lesson starts with a `---` line opening its front matter",
             )
-            .hint("begin the file with ---, then `summary:` and `aliases:`, then ---")
+            .hint("begin the file with ---, then `domain:`, `summary:` and `aliases:`, then ---")
         })?;
         let end = rest.find("\n---\n").ok_or_else(|| {
             CatalogError::at(file, 1, "the front matter is never closed")
@@ -139,6 +142,7 @@ impl Lesson {
             id: id.to_string(),
             title,
             summary: front.summary,
+            domain: front.domain,
             aliases: front.aliases,
             body,
             practise_labs,

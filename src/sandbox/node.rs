@@ -70,7 +70,11 @@ impl SandboxNode {
 
     /// The existing node, if one was built.
     pub fn open(home: &Home) -> Result<SandboxNode, SandboxError> {
-        let root = Self::dir(home);
+        Self::open_at(Self::dir(home))
+    }
+
+    /// The existing node in `root` (an exam gives each task its own node directory).
+    pub fn open_at(root: PathBuf) -> Result<SandboxNode, SandboxError> {
         let text = std::fs::read_to_string(root.join("var/lib/ckalab/node.json"))
             .map_err(|_| SandboxError::Absent)?;
         let file: NodeFile = serde_json::from_str(&text).map_err(|_| SandboxError::Absent)?;
@@ -100,9 +104,13 @@ impl SandboxNode {
 
     /// Builds a fresh node, replacing (after stopping) any node already there.
     pub fn create(home: &Home) -> Result<SandboxNode, SandboxError> {
+        Self::create_at(Self::dir(home))
+    }
+
+    /// Builds a fresh node in `root`, replacing any node there.
+    pub fn create_at(root: PathBuf) -> Result<SandboxNode, SandboxError> {
         Self::check_tools()?;
-        let root = Self::dir(home);
-        if let Ok(old) = Self::open(home) {
+        if let Ok(old) = Self::open_at(root.clone()) {
             old.stop_agent();
         } else {
             // A half-built node (interrupted start) may still have an agent pid file.
