@@ -5,6 +5,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use crate::commands::check::CheckArgs;
 use crate::commands::cluster::ClusterArgs;
 use crate::commands::doctor::DoctorArgs;
+use crate::commands::exam::ExamArgs;
 use crate::commands::explain::ExplainArgs;
 use crate::commands::hint::HintArgs;
 use crate::commands::internal::{AgentArgs, ApplyArgs, NodeToolArgs};
@@ -42,6 +43,7 @@ pub enum Command {
     Learn(LearnArgs),
     Explain(ExplainArgs),
     Quiz(QuizArgs),
+    Exam(ExamArgs),
     Progress(ProgressArgs),
     Doctor(DoctorArgs),
     Cluster(ClusterArgs),
@@ -57,8 +59,16 @@ pub enum Command {
     Agent(AgentArgs),
     #[command(name = "__node", hide = true)]
     Node(NodeToolArgs),
+    #[command(name = "__proctor", hide = true)]
+    Proctor(ProctorArgs),
     #[command(name = "__apply", hide = true)]
     Apply(ApplyArgs),
+}
+
+/// The exam proctor's arguments: which exam to grade at its deadline.
+#[derive(Debug, clap::Args)]
+pub struct ProctorArgs {
+    pub exam_id: i64,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]

@@ -11,6 +11,7 @@ pub mod cri;
 pub mod doctor;
 pub mod engine;
 pub mod error;
+pub mod exam;
 pub mod home;
 pub mod kind;
 pub mod kubelet;

@@ -5,6 +5,7 @@
 mod catalog;
 mod cli;
 mod doctor;
+mod exam;
 mod kind;
 mod kind_e2e;
 mod labs;

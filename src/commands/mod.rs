@@ -3,6 +3,7 @@
 pub mod check;
 pub mod cluster;
 pub mod doctor;
+pub mod exam;
 pub mod explain;
 pub mod hint;
 pub mod internal;
@@ -38,6 +39,8 @@ pub fn dispatch(ui: &mut Ui, command: Command) -> Result<ExitStatus> {
         Command::Explain(args) => explain::run(ui, args),
         Command::Progress(args) => progress::run(ui, args),
         Command::Quiz(args) => quiz::run(ui, args),
+        Command::Exam(args) => exam::run(ui, args),
+        Command::Proctor(args) => exam::proctor(args.exam_id),
         Command::Doctor(args) => doctor::run(ui, args),
         Command::Cluster(args) => cluster::run(ui, args),
         Command::Start(args) => start::run(ui, args),

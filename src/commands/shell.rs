@@ -20,51 +20,56 @@ pub struct ShellArgs {
 
 pub fn run(ui: &mut Ui, args: ShellArgs) -> Result<ExitStatus> {
     let home = Home::from_env()?;
-    if crate::session::Session::load(&home).is_some_and(|s| s.backend == BackendKind::Kind) {
-        return kind_shell(ui, &home, args);
-    }
-    let node = SandboxNode::open(&home)?;
-    let mut cmd = Command::new("bash");
-    cmd.current_dir(node.root()).envs(node.shell_env());
-    match &args.command {
-        Some(command) => {
-            cmd.arg("-c").arg(command);
-        }
-        None => {
-            ui.line(format!(
-                "Shell on the sandbox node {} (exit to leave).",
-                node.root().display()
-            ))?;
-            cmd.env("PS1", "root@controlplane:\\w# ");
-            cmd.arg("--norc");
-        }
-    }
-    let status = cmd
-        .status()
-        .map_err(|e| Error::System(format!("cannot run bash: {e}")))?;
-    std::process::exit(status.code().unwrap_or(1));
+    let backend =
+        if crate::session::Session::load(&home).is_some_and(|s| s.backend == BackendKind::Kind) {
+            super::open_backend(&home, BackendKind::Kind)?
+        } else {
+            Backend::Sandbox(SandboxNode::open(&home)?)
+        };
+    open_shell(ui, &backend, args.command.as_deref())
 }
 
-/// On kind: a shell in the control-plane container, through docker (or podman) exec.
-fn kind_shell(ui: &mut Ui, home: &Home, args: ShellArgs) -> Result<ExitStatus> {
-    let Backend::Kind(kind) = super::open_backend(home, BackendKind::Kind)? else {
-        return Err(Error::System(
-            "ckalab's kind cluster is not the lab's backend".into(),
-        ));
-    };
-    let argv = match &args.command {
-        Some(command) => kind.node.exec_argv(&["bash", "-c", command]),
-        None => {
-            ui.line(format!(
-                "Shell on the kind node {} (exit to leave).",
-                kind.node.container()
-            ))?;
-            kind.node.interactive_argv(&["bash"])
+/// A shell on a node (or one command in it), exiting with its status. On the sandbox: bash in
+/// the node directory with the node's tools on PATH; on kind: bash in the control-plane
+/// container through docker (or podman) exec.
+pub fn open_shell(ui: &mut Ui, backend: &Backend, command: Option<&str>) -> Result<ExitStatus> {
+    let mut cmd = match backend {
+        Backend::Sandbox(node) => {
+            let mut cmd = Command::new("bash");
+            cmd.current_dir(node.root()).envs(node.shell_env());
+            match command {
+                Some(command) => {
+                    cmd.arg("-c").arg(command);
+                }
+                None => {
+                    ui.line(format!(
+                        "Shell on the sandbox node {} (exit to leave).",
+                        node.root().display()
+                    ))?;
+                    cmd.env("PS1", "root@controlplane:\\w# ");
+                    cmd.arg("--norc");
+                }
+            }
+            cmd
+        }
+        Backend::Kind(kind) => {
+            let argv = match command {
+                Some(command) => kind.node.exec_argv(&["bash", "-c", command]),
+                None => {
+                    ui.line(format!(
+                        "Shell on the kind node {} (exit to leave).",
+                        kind.node.container()
+                    ))?;
+                    kind.node.interactive_argv(&["bash"])
+                }
+            };
+            let mut cmd = Command::new(&argv[0]);
+            cmd.args(&argv[1..]);
+            cmd
         }
     };
-    let status = Command::new(&argv[0])
-        .args(&argv[1..])
+    let status = cmd
         .status()
-        .map_err(|e| Error::System(format!("cannot run {}: {e}", argv[0])))?;
+        .map_err(|e| Error::System(format!("cannot run {}: {e}", cmd.get_program().display())))?;
     std::process::exit(status.code().unwrap_or(1));
 }

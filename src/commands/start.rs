@@ -166,7 +166,11 @@ pub fn run(ui: &mut Ui, args: StartArgs) -> Result<ExitStatus> {
 
 /// The backend asked for, or kind when ckalab's cluster is up and the sandbox otherwise; says
 /// which when it chose.
-fn choose_backend(ui: &mut Ui, home: &Home, wanted: Option<&str>) -> Result<BackendKind> {
+pub(super) fn choose_backend(
+    ui: &mut Ui,
+    home: &Home,
+    wanted: Option<&str>,
+) -> Result<BackendKind> {
     match wanted {
         Some("kind") => Ok(BackendKind::Kind),
         Some(_) => Ok(BackendKind::Sandbox),

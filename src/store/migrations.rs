@@ -6,7 +6,7 @@ use rusqlite_migration::{M, Migrations};
 /// apart from ours before anything is written to it.
 pub const APPLICATION_ID: i32 = 0x636b_6c62;
 
-const VERSIONS: &[&str] = &[V1, V2];
+const VERSIONS: &[&str] = &[V1, V2, V3];
 
 pub fn migrations() -> Migrations<'static> {
     Migrations::new(VERSIONS.iter().map(|sql| M::up(sql)).collect())
@@ -98,6 +98,19 @@ CREATE TABLE clusters (
     config     TEXT    NOT NULL,
     kubeconfig TEXT    NOT NULL,
     created_at INTEGER NOT NULL
+);
+";
+
+/// How an exam was graded (`submit`, `deadline` by the proctor, or `late` when nobody was
+/// there at the deadline), and the tasks pre-flight replaced.
+const V3: &str = "
+ALTER TABLE exams ADD COLUMN graded_by TEXT CHECK (graded_by IN ('submit', 'deadline', 'late'));
+
+CREATE TABLE exam_replacements (
+    exam_id INTEGER NOT NULL REFERENCES exams(id) ON DELETE CASCADE,
+    lab_id  TEXT    NOT NULL,
+    variant TEXT,
+    reason  TEXT    NOT NULL
 );
 ";
 

@@ -1,9 +1,11 @@
 //! The progress store: one SQLite file, `$CKALAB_HOME/progress.db`, in WAL mode with a busy
 //! timeout so two ckalab commands at once never corrupt it.
 
+mod exams;
 mod migrations;
 mod quiz;
 
+pub use exams::{ExamRow, ExamTaskRow, NewExamTask, ReplacementRow};
 pub use quiz::QuizAnswerRow;
 
 use std::collections::HashMap;

@@ -1,0 +1,766 @@
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use clap::{Args, Subcommand};
+use jiff::{SignedDuration, Timestamp};
+use serde::Serialize;
+
+use super::start::{choose_backend, verify_broken, wait_healthy};
+use super::{Spinner, open_store, runtime};
+use crate::catalog::{BackendKind, Catalog, Lab};
+use crate::clock::human_duration;
+use crate::engine::backend::Backend;
+use crate::engine::checks;
+use crate::engine::report::Report;
+use crate::engine::steps::run_setup;
+use crate::error::{Error, ExitStatus, Result};
+use crate::exam::draw::{Draw, DrawnTask};
+use crate::exam::score::{PASS_MARK, exam_result, task_score};
+use crate::exam::{ExamState, task_node_dir};
+use crate::home::Home;
+use crate::sandbox::SandboxNode;
+use crate::store::{ExamRow, ExamTaskRow, NewExamTask, ReplacementRow, Store, Verdict};
+use crate::ui::{Table, Ui};
+
+/// A timed mock exam: tasks drawn across the CKA domains by their weights, a hard deadline,
+/// partial credit per check, and the 66% pass mark. Without a subcommand: `exam status`.
+#[derive(Debug, Args)]
+pub struct ExamArgs {
+    #[command(subcommand)]
+    command: Option<ExamCommand>,
+}
+
+#[derive(Debug, Subcommand)]
+enum ExamCommand {
+    /// Draw the tasks, break their nodes (each task checked to be really broken), and start
+    /// the clock.
+    Start(StartArgs),
+    /// Tasks, points, flags and time left (or the result, once graded).
+    Status {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show task N, as the exam words it.
+    Task { number: u32 },
+    /// Flag task N to come back to it (again to unflag).
+    Flag { number: u32 },
+    /// Open a shell on task N's node.
+    Shell {
+        number: u32,
+        /// Run one command and exit with its status.
+        #[arg(short = 'c')]
+        command: Option<String>,
+    },
+    /// Grade every task now and end the exam.
+    Submit,
+    /// Past exams and their scores.
+    History {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Args)]
+struct StartArgs {
+    /// The exam's length.
+    #[arg(long, default_value_t = 120, value_parser = clap::value_parser!(u32).range(1..=600))]
+    minutes: u32,
+    /// How many tasks to draw.
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=30))]
+    tasks: u32,
+    /// Seed for the draw: the same seed gives the same exam.
+    #[arg(long)]
+    seed: Option<u64>,
+    /// `sandbox` (each task on its own node) or `kind` (every task on ckalab's cluster).
+    #[arg(long, value_parser = ["sandbox", "kind"])]
+    backend: Option<String>,
+    /// The exam's length in seconds instead of minutes (for tests and demos).
+    #[arg(long, hide = true)]
+    seconds: Option<u32>,
+}
+
+pub fn run(ui: &mut Ui, args: ExamArgs) -> Result<ExitStatus> {
+    match args.command.unwrap_or(ExamCommand::Status { json: false }) {
+        ExamCommand::Start(args) => start(ui, args),
+        ExamCommand::Status { json } => status(ui, json),
+        ExamCommand::Task { number } => task(ui, number),
+        ExamCommand::Flag { number } => flag(ui, number),
+        ExamCommand::Shell { number, command } => shell(ui, number, command.as_deref()),
+        ExamCommand::Submit => submit(ui),
+        ExamCommand::History { json } => history(ui, json),
+    }
+}
+
+fn start(ui: &mut Ui, args: StartArgs) -> Result<ExitStatus> {
+    let catalog = Catalog::load()?;
+    let home = Home::from_env()?;
+    home.ensure()?;
+    let mut store = open_store()?;
+    settle(&home, &catalog, &mut store)?;
+    if let Some(id) = store.running_exam()? {
+        return Err(Error::Usage(format!(
+            "exam #{id} is still running\nhint: `ckalab exam status` shows it; `ckalab exam submit` ends it"
+        )));
+    }
+    let backend_kind = choose_backend(ui, &home, args.backend.as_deref())?;
+    let seed = args.seed.unwrap_or_else(|| fastrand::u64(..));
+    let shared_node = backend_kind == BackendKind::Kind;
+    let mut draw = Draw::new(&catalog, backend_kind, shared_node, seed);
+    let empty = draw.empty_domains();
+
+    let rt = runtime()?;
+    let progress = Spinner::new();
+    let kind_backend = match backend_kind {
+        BackendKind::Kind => {
+            progress.phase("putting ckalab's kind cluster back in shape");
+            let backend = super::open_backend(&home, BackendKind::Kind)?;
+            put_back_kind(&rt, &backend)?;
+            Some(backend)
+        }
+        BackendKind::Sandbox => None,
+    };
+
+    // Pre-flight: every task is set up and proven broken before the clock starts; one that
+    // is not is replaced by the next the seed draws, and reported.
+    let mut kept: Vec<(DrawnTask, Report)> = Vec::new();
+    let mut replaced: Vec<ReplacementRow> = Vec::new();
+    while kept.len() < args.tasks as usize {
+        let Some(task) = draw.next() else { break };
+        let lab = super::find_lab(&catalog, &task.lab_id)?;
+        let position = kept.len() as u32 + 1;
+        progress.phase(&format!("task {position}: {}", lab.title));
+        let outcome = match &kind_backend {
+            Some(backend) => rt.block_on(preflight(backend, lab, task.variant.as_deref())),
+            None => {
+                let node = SandboxNode::create_at(task_node_dir(&home, position))?;
+                node.start_agent()?;
+                let backend = Backend::Sandbox(node.clone());
+                rt.block_on(wait_healthy(&backend, Duration::from_secs(60)))?;
+                let outcome = rt.block_on(preflight(&backend, lab, task.variant.as_deref()));
+                if outcome.is_err() {
+                    node.stop_agent();
+                }
+                outcome
+            }
+        };
+        match outcome {
+            Ok(report) => kept.push((task, report)),
+            Err(reason) => {
+                draw.reject(&task.lab_id);
+                replaced.push(ReplacementRow {
+                    lab_id: task.lab_id.clone(),
+                    variant: task.variant.clone(),
+                    reason,
+                });
+                // On a shared node the rejected setup is undone with everything else, and the
+                // kept tasks are broken again.
+                if let Some(backend) = &kind_backend {
+                    progress.phase("undoing the replaced task");
+                    put_back_kind(&rt, backend)?;
+                    for (task, report) in &mut kept {
+                        let lab = super::find_lab(&catalog, &task.lab_id)?;
+                        *report = rt
+                            .block_on(preflight(backend, lab, task.variant.as_deref()))
+                            .map_err(Error::System)?;
+                    }
+                }
+            }
+        }
+    }
+    progress.finish();
+    if kept.is_empty() {
+        return Err(Error::System(format!(
+            "no task passed pre-flight on the {backend_kind} backend\nhint: {}",
+            replaced
+                .iter()
+                .map(|r| format!("{}: {}", r.lab_id, r.reason))
+                .collect::<Vec<_>>()
+                .join("; ")
+        )));
+    }
+
+    let started_at = crate::clock::now();
+    let length = args.seconds.map_or(i64::from(args.minutes) * 60, i64::from);
+    let deadline = started_at + SignedDuration::from_secs(length);
+    let exam_id = store.create_exam(seed, backend_kind.id(), started_at, deadline)?;
+    for (i, (task, report)) in kept.iter().enumerate() {
+        let attempt_id = store.add_exam_task(
+            exam_id,
+            &NewExamTask {
+                position: i as u32 + 1,
+                lab_id: &task.lab_id,
+                variant: task.variant.as_deref(),
+                points: task.points,
+            },
+            backend_kind.id(),
+            started_at,
+        )?;
+        let outcomes: Vec<_> = report.checks.iter().map(|c| c.outcome()).collect();
+        store.record_grading(attempt_id, started_at, report.verdict, &outcomes)?;
+    }
+    for replacement in &replaced {
+        store.add_exam_replacement(exam_id, replacement)?;
+    }
+    let mut state = ExamState {
+        exam_id,
+        backend: backend_kind,
+        proctor_pid: None,
+    };
+    state.proctor_pid = Some(spawn_proctor(&home, exam_id)?);
+    state
+        .save(&home)
+        .map_err(|e| Error::System(format!("cannot save the exam state: {e}")))?;
+
+    let points: f64 = kept.iter().map(|(t, _)| t.points).sum();
+    ui.line(ui.bold(format!(
+        "Exam #{exam_id} · {} tasks · {points} points · {} · pass mark {PASS_MARK}%",
+        kept.len(),
+        human_duration(length)
+    )))?;
+    ui.line(ui.dim(format!(
+        "{backend_kind} backend · seed {seed} · deadline {}",
+        deadline.strftime("%H:%M:%S UTC")
+    )))?;
+    if kept.len() < args.tasks as usize {
+        ui.line(ui.yellow(format!(
+            "Only {} of {} tasks could be drawn{}.",
+            kept.len(),
+            args.tasks,
+            if shared_node {
+                " without two tasks breaking the same node in ways that block each other"
+            } else {
+                ""
+            }
+        )))?;
+    }
+    if !empty.is_empty() {
+        ui.line(ui.dim(format!(
+            "No labs yet for {}: their weight goes to the other domains.",
+            empty.iter().map(|d| d.id()).collect::<Vec<_>>().join(", ")
+        )))?;
+    }
+    for r in &replaced {
+        ui.line(ui.dim(format!(
+            "Replaced before the clock started: {} ({})",
+            r.lab_id, r.reason
+        )))?;
+    }
+    ui.line("")?;
+    print_tasks(ui, &catalog, &store.exam_tasks(exam_id)?, false)?;
+    ui.line("")?;
+    ui.line("Read a task: `ckalab exam task 1` · its node: `ckalab exam shell 1` · done: `ckalab exam submit`.")?;
+    ui.line(ui.dim("At the deadline the exam is graded as it stands, even if you never submit; closing the terminal does not stop the clock."))?;
+    Ok(ExitStatus::Success)
+}
+
+/// Sets a task up on its node, proves the break, and checks the task is not already solved.
+/// Returns the checks' results right after setup: they decide what the task's points pay for.
+async fn preflight(
+    backend: &Backend,
+    lab: &Lab,
+    variant: Option<&str>,
+) -> std::result::Result<Report, String> {
+    let variant = variant.and_then(|v| lab.variant(v));
+    run_setup(backend, &lab.setup_steps(variant))
+        .await
+        .map_err(|e| format!("its setup failed: {e}"))?;
+    verify_broken(backend, lab, variant)
+        .await
+        .map_err(|e| format!("the break did not take effect: {e}"))?;
+    let mut results = Vec::new();
+    for check in &lab.checks {
+        results.push(checks::grade(backend, check).await);
+    }
+    let report = Report::new(results);
+    if report.verdict == Verdict::Pass {
+        return Err("its checks already pass after setup".to_string());
+    }
+    Ok(report)
+}
+
+fn put_back_kind(rt: &tokio::runtime::Runtime, backend: &Backend) -> Result<()> {
+    if super::reset::put_back_on_kind(backend)? > 0 {
+        super::reset::restart_runtime_and_kubelet(backend)?;
+    }
+    rt.block_on(wait_healthy(backend, Duration::from_secs(180)))
+}
+
+/// Starts the detached proctor that grades the exam at its deadline.
+fn spawn_proctor(home: &Home, exam_id: i64) -> Result<u32> {
+    use std::os::unix::process::CommandExt;
+    let failed = |e: std::io::Error| Error::System(format!("cannot start the exam proctor: {e}"));
+    let log = std::fs::File::create(home.root().join("proctor.log")).map_err(failed)?;
+    let exe = std::env::current_exe().map_err(failed)?;
+    let child = Command::new(exe)
+        .args(["__proctor", &exam_id.to_string()])
+        .stdin(Stdio::null())
+        .stdout(log.try_clone().map_err(failed)?)
+        .stderr(log)
+        // Its own process group: closing the terminal (SIGHUP to the group) leaves it running.
+        .process_group(0)
+        .spawn()
+        .map_err(failed)?;
+    Ok(child.id())
+}
+
+/// The proctor: sleeps until the deadline (leaving early when the exam is submitted), then
+/// grades the state as it is at the deadline and frees the nodes.
+pub fn proctor(exam_id: i64) -> Result<ExitStatus> {
+    let home = Home::from_env()?;
+    let catalog = Catalog::load()?;
+    let Some(exam) = open_store()?.exam(exam_id)? else {
+        return Ok(ExitStatus::Success);
+    };
+    let remaining = seconds_until(exam.deadline).unsigned_abs();
+    let due = Instant::now() + Duration::from_secs(remaining);
+    loop {
+        // A vanished home or database (a deleted test directory) ends the proctor too.
+        let mut store = open_store()?;
+        match store.exam(exam_id)? {
+            Some(exam) if exam.graded_at.is_none() => {}
+            _ => return Ok(ExitStatus::Success),
+        }
+        if Instant::now() >= due {
+            grade_exam(
+                &home,
+                &catalog,
+                &mut store,
+                &exam,
+                exam.deadline,
+                "deadline",
+            )?;
+            return Ok(ExitStatus::Success);
+        }
+        std::thread::sleep(Duration::from_millis(500).min(due - Instant::now()));
+    }
+}
+
+/// Grades every task of `exam` as its node is now, records it as graded at `at`, and frees the
+/// nodes. Returns false when someone else (submit or the proctor) graded it first.
+fn grade_exam(
+    home: &Home,
+    catalog: &Catalog,
+    store: &mut Store,
+    exam: &ExamRow,
+    at: Timestamp,
+    by: &str,
+) -> Result<bool> {
+    if !store.claim_exam_grading(exam.id, at, by)? {
+        return Ok(false);
+    }
+    let backend_kind = exam_backend(exam);
+    let rt = runtime()?;
+    let tasks = store.exam_tasks(exam.id)?;
+    let mut scores = Vec::new();
+    for task in &tasks {
+        let lab = super::find_lab(catalog, &task.lab_id)?;
+        let at_setup = store.first_grading(task.attempt_id)?;
+        let results = match task_backend(home, backend_kind, task.position) {
+            Ok(backend) => rt.block_on(async {
+                let mut results = Vec::new();
+                for check in &lab.checks {
+                    results.push(checks::grade(&backend, check).await);
+                }
+                results
+            }),
+            Err(e) => lab
+                .checks
+                .iter()
+                .map(|check| {
+                    crate::engine::report::CheckResult::invalid(
+                        &checks::describe(check),
+                        format!("the task's node is gone: {e}"),
+                    )
+                })
+                .collect(),
+        };
+        let report = Report::new(results);
+        let outcomes: Vec<_> = report.checks.iter().map(|c| c.outcome()).collect();
+        store.record_grading(task.attempt_id, at, report.verdict, &outcomes)?;
+        let verdicts: Vec<Verdict> = report.checks.iter().map(|c| c.verdict).collect();
+        let earned = task_score(task.points, &at_setup, &verdicts);
+        store.set_exam_task_score(exam.id, task.position, earned)?;
+        scores.push((earned, task.points));
+    }
+    // The result is written last, once the nodes are freed: a written result means done.
+    free_nodes(home, backend_kind, &tasks, &rt);
+    let (total, _, passed) = exam_result(&scores);
+    let possible: f64 = scores.iter().map(|(_, p)| p).sum();
+    store.finish_exam(exam.id, total, possible, passed)?;
+    ExamState::clear(home);
+    Ok(true)
+}
+
+/// Whole seconds from now until `at`, 0 once it has passed.
+fn seconds_until(at: Timestamp) -> i64 {
+    (at.as_second() - crate::clock::now().as_second()).max(0)
+}
+
+fn exam_backend(exam: &ExamRow) -> BackendKind {
+    if exam.backend == "kind" {
+        BackendKind::Kind
+    } else {
+        BackendKind::Sandbox
+    }
+}
+
+fn task_backend(home: &Home, backend: BackendKind, position: u32) -> Result<Backend> {
+    match backend {
+        BackendKind::Sandbox => Ok(Backend::Sandbox(SandboxNode::open_at(task_node_dir(
+            home, position,
+        ))?)),
+        BackendKind::Kind => super::open_backend(home, BackendKind::Kind),
+    }
+}
+
+/// After grading nothing may change the result: sandbox task nodes are stopped and removed;
+/// on kind the tasks' files are put back, as `reset` does.
+fn free_nodes(
+    home: &Home,
+    backend: BackendKind,
+    tasks: &[ExamTaskRow],
+    rt: &tokio::runtime::Runtime,
+) {
+    match backend {
+        BackendKind::Sandbox => {
+            for task in tasks {
+                let dir = task_node_dir(home, task.position);
+                if let Ok(node) = SandboxNode::open_at(dir.clone()) {
+                    node.stop_agent();
+                }
+                let _ = std::fs::remove_dir_all(dir);
+            }
+        }
+        BackendKind::Kind => {
+            if let Ok(backend) = super::open_backend(home, BackendKind::Kind) {
+                let _ = put_back_kind(rt, &backend);
+            }
+        }
+    }
+}
+
+/// Before any exam command: an exam past its deadline is graded. The proctor normally did it
+/// at the deadline; if it is still at it, wait for it; if it is gone (the machine was off),
+/// grade now and say so.
+fn settle(home: &Home, catalog: &Catalog, store: &mut Store) -> Result<()> {
+    let Some(exam) = store.exams()?.into_iter().next() else {
+        return Ok(());
+    };
+    let done = |store: &Store| -> Result<bool> {
+        Ok(store
+            .exam(exam.id)?
+            .is_none_or(|e| e.graded_at.is_some() && e.passed.is_some()))
+    };
+    if done(store)? || (exam.graded_at.is_none() && crate::clock::now() < exam.deadline) {
+        return Ok(());
+    }
+    // Past the deadline, or being graded: the proctor (or a submit) is at it.
+    if ExamState::load(home).is_some_and(|s| s.proctor_alive()) || exam.graded_at.is_some() {
+        let waited = Instant::now();
+        while waited.elapsed() < Duration::from_secs(120) {
+            if done(store)? {
+                return Ok(());
+            }
+            std::thread::sleep(Duration::from_millis(250));
+        }
+    }
+    if exam.graded_at.is_none() {
+        grade_exam(home, catalog, store, &exam, crate::clock::now(), "late")?;
+    }
+    Ok(())
+}
+
+/// The exam to show: the running one, else the latest.
+fn current_exam(store: &Store) -> Result<ExamRow> {
+    let id = match store.running_exam()? {
+        Some(id) => Some(id),
+        None => store.exams()?.first().map(|e| e.id),
+    };
+    id.and_then(|id| store.exam(id).transpose())
+        .transpose()?
+        .ok_or_else(|| {
+            Error::Usage(
+                "no exam yet\nhint: `ckalab exam start` draws one (120 minutes, 5 tasks)".into(),
+            )
+        })
+}
+
+/// The running exam, or a usage error saying there is none.
+fn running_exam(home: &Home, catalog: &Catalog, store: &mut Store) -> Result<ExamRow> {
+    settle(home, catalog, store)?;
+    let id = store.running_exam()?.ok_or_else(|| {
+        Error::Usage(
+            "no exam is running\nhint: `ckalab exam start` starts one; `ckalab exam status` shows the last result".into(),
+        )
+    })?;
+    store
+        .exam(id)?
+        .ok_or_else(|| Error::System(format!("exam #{id} vanished from the store")))
+}
+
+fn task_row(store: &Store, exam: &ExamRow, number: u32) -> Result<ExamTaskRow> {
+    let tasks = store.exam_tasks(exam.id)?;
+    let count = tasks.len();
+    tasks
+        .into_iter()
+        .find(|t| t.position == number)
+        .ok_or_else(|| Error::Usage(format!("the exam has tasks 1 to {count}, not {number}")))
+}
+
+#[derive(Serialize)]
+struct StatusJson<'a> {
+    exam: &'a ExamRow,
+    running: bool,
+    seconds_left: i64,
+    percent: Option<f64>,
+    tasks: Vec<TaskJson<'a>>,
+    replacements: Vec<ReplacementRow>,
+}
+
+#[derive(Serialize)]
+struct TaskJson<'a> {
+    #[serde(flatten)]
+    row: &'a ExamTaskRow,
+    title: &'a str,
+    domain: crate::catalog::Domain,
+}
+
+fn status(ui: &mut Ui, json: bool) -> Result<ExitStatus> {
+    let home = Home::from_env()?;
+    let catalog = Catalog::load()?;
+    let mut store = open_store()?;
+    settle(&home, &catalog, &mut store)?;
+    let exam = current_exam(&store)?;
+    let tasks = store.exam_tasks(exam.id)?;
+    let running = exam.graded_at.is_none();
+    let seconds_left = seconds_until(exam.deadline);
+    let percent = exam
+        .score
+        .zip(exam.max_score)
+        .map(|(s, m)| exam_result(&[(s, m)]).1);
+    if json {
+        let tasks = tasks
+            .iter()
+            .map(|row| {
+                let lab = catalog.lab(&row.lab_id);
+                TaskJson {
+                    row,
+                    title: lab.map_or("", |l| l.title.as_str()),
+                    domain: lab.map_or(crate::catalog::Domain::Troubleshooting, |l| l.domain),
+                }
+            })
+            .collect();
+        ui.json(&StatusJson {
+            exam: &exam,
+            running,
+            seconds_left: if running { seconds_left } else { 0 },
+            percent,
+            tasks,
+            replacements: store.exam_replacements(exam.id)?,
+        })?;
+        return Ok(ExitStatus::Success);
+    }
+    if running {
+        ui.line(ui.bold(format!(
+            "Exam #{} · {} left (deadline {})",
+            exam.id,
+            human_duration(seconds_left),
+            exam.deadline.strftime("%H:%M:%S UTC")
+        )))?;
+        ui.line("")?;
+        print_tasks(ui, &catalog, &tasks, false)?;
+        ui.line("")?;
+        ui.line(ui.dim(
+            "`ckalab exam task N` reads a task · `ckalab exam flag N` · `ckalab exam submit`",
+        ))?;
+    } else {
+        print_result(ui, &catalog, &exam, &tasks)?;
+    }
+    Ok(ExitStatus::Success)
+}
+
+fn print_tasks(ui: &mut Ui, catalog: &Catalog, tasks: &[ExamTaskRow], graded: bool) -> Result<()> {
+    let mut table = if graded {
+        Table::new(&["TASK", "LAB", "DOMAIN", "SCORE"])
+    } else {
+        Table::new(&["TASK", "TITLE", "DOMAIN", "POINTS", "FLAG"])
+    };
+    for task in tasks {
+        let lab = catalog.lab(&task.lab_id);
+        let domain = lab.map_or("-".to_string(), |l| l.domain.to_string());
+        table.row(if graded {
+            vec![
+                task.position.to_string(),
+                task.lab_id.clone(),
+                domain,
+                format!("{} / {}", task.score.unwrap_or(0.0), task.points),
+            ]
+        } else {
+            vec![
+                task.position.to_string(),
+                lab.map_or(task.lab_id.clone(), |l| l.title.clone()),
+                domain,
+                task.points.to_string(),
+                if task.flagged { "⚑" } else { "" }.to_string(),
+            ]
+        });
+    }
+    ui.table(&table)?;
+    Ok(())
+}
+
+fn print_result(
+    ui: &mut Ui,
+    catalog: &Catalog,
+    exam: &ExamRow,
+    tasks: &[ExamTaskRow],
+) -> Result<()> {
+    let (score, max) = (exam.score.unwrap_or(0.0), exam.max_score.unwrap_or(0.0));
+    let (_, percent, passed) = exam_result(&[(score, max)]);
+    let verdict = if passed {
+        ui.green("PASS")
+    } else {
+        ui.red("FAIL")
+    };
+    ui.line(ui.bold(format!(
+        "Exam #{} · {verdict} · {score} of {max} points ({percent}%, pass mark {PASS_MARK}%)",
+        exam.id
+    )))?;
+    let graded_at = exam.graded_at.map_or_else(String::new, |t| {
+        t.strftime("%Y-%m-%d %H:%M:%S UTC").to_string()
+    });
+    ui.line(ui.dim(match exam.graded_by.as_deref() {
+        Some("deadline") => format!("Graded at the deadline ({graded_at}), as the nodes stood then."),
+        Some("late") => format!(
+            "Graded at {graded_at}, after the deadline: the proctor was not running then (was the machine off?)."
+        ),
+        _ => format!("Submitted at {graded_at}."),
+    }))?;
+    ui.line("")?;
+    print_tasks(ui, catalog, tasks, true)?;
+    for task in tasks.iter().filter(|t| t.score.unwrap_or(0.0) < t.points) {
+        let lab = catalog.lab(&task.lab_id);
+        ui.line(ui.dim(format!(
+            "Task {}: practise `ckalab start {}`; lesson `ckalab learn {}`",
+            task.position,
+            task.lab_id,
+            lab.map_or("", |l| l.lesson.as_str())
+        )))?;
+    }
+    Ok(())
+}
+
+fn task(ui: &mut Ui, number: u32) -> Result<ExitStatus> {
+    let home = Home::from_env()?;
+    let catalog = Catalog::load()?;
+    let mut store = open_store()?;
+    let exam = running_exam(&home, &catalog, &mut store)?;
+    let row = task_row(&store, &exam, number)?;
+    let lab = super::find_lab(&catalog, &row.lab_id)?;
+    let backend = task_backend(&home, exam_backend(&exam), number)?;
+    let layout = backend.layout();
+    let count = store.exam_tasks(exam.id)?.len();
+    ui.line(ui.bold(format!(
+        "Task {number} of {count} · {} points · {}",
+        row.points, lab.domain
+    )))?;
+    ui.line(ui.dim(match &backend {
+        Backend::Sandbox(node) => format!(
+            "Node: {} (its / is this directory) · `ckalab exam shell {number}`",
+            node.root().display()
+        ),
+        Backend::Kind(_) => format!("Node: {} · `ckalab exam shell {number}`", layout.node_name),
+    }))?;
+    ui.line("")?;
+    ui.line(layout.render(&lab.task).unwrap_or_default().trim())?;
+    Ok(ExitStatus::Success)
+}
+
+fn flag(ui: &mut Ui, number: u32) -> Result<ExitStatus> {
+    let home = Home::from_env()?;
+    let catalog = Catalog::load()?;
+    let mut store = open_store()?;
+    let exam = running_exam(&home, &catalog, &mut store)?;
+    let row = task_row(&store, &exam, number)?;
+    store.flag_exam_task(exam.id, number, !row.flagged)?;
+    ui.line(if row.flagged {
+        format!("Task {number} unflagged.")
+    } else {
+        format!("Task {number} flagged: come back to it before the deadline.")
+    })?;
+    Ok(ExitStatus::Success)
+}
+
+fn shell(ui: &mut Ui, number: u32, command: Option<&str>) -> Result<ExitStatus> {
+    let home = Home::from_env()?;
+    let catalog = Catalog::load()?;
+    let mut store = open_store()?;
+    let exam = running_exam(&home, &catalog, &mut store)?;
+    task_row(&store, &exam, number)?;
+    let backend = task_backend(&home, exam_backend(&exam), number)?;
+    super::shell::open_shell(ui, &backend, command)
+}
+
+fn submit(ui: &mut Ui) -> Result<ExitStatus> {
+    let home = Home::from_env()?;
+    let catalog = Catalog::load()?;
+    let mut store = open_store()?;
+    let exam = running_exam(&home, &catalog, &mut store)?;
+    let progress = Spinner::new();
+    progress.phase("grading every task");
+    grade_exam(
+        &home,
+        &catalog,
+        &mut store,
+        &exam,
+        crate::clock::now(),
+        "submit",
+    )?;
+    progress.finish();
+    let exam = store.exam(exam.id)?.unwrap_or(exam);
+    print_result(ui, &catalog, &exam, &store.exam_tasks(exam.id)?)?;
+    Ok(if exam.passed == Some(true) {
+        ExitStatus::Success
+    } else {
+        ExitStatus::Fail
+    })
+}
+
+fn history(ui: &mut Ui, json: bool) -> Result<ExitStatus> {
+    let home = Home::from_env()?;
+    let catalog = Catalog::load()?;
+    let mut store = open_store()?;
+    settle(&home, &catalog, &mut store)?;
+    let exams = store.exams()?;
+    if json {
+        ui.json(&serde_json::json!({ "exams": exams }))?;
+        return Ok(ExitStatus::Success);
+    }
+    if exams.is_empty() {
+        ui.line("No exams yet: `ckalab exam start` draws one.")?;
+        return Ok(ExitStatus::Success);
+    }
+    let mut table = Table::new(&["EXAM", "STARTED", "BACKEND", "TASKS", "SCORE", "RESULT"]);
+    for exam in &exams {
+        let tasks = store.exam_tasks(exam.id)?.len();
+        let (score, result) = match (exam.score, exam.max_score, exam.passed) {
+            (Some(s), Some(m), Some(p)) => (
+                format!("{s} / {m} ({}%)", exam_result(&[(s, m)]).1),
+                if p { "PASS" } else { "FAIL" }.to_string(),
+            ),
+            _ => ("-".to_string(), "running".to_string()),
+        };
+        table.row(vec![
+            format!("#{}", exam.id),
+            exam.started_at.strftime("%Y-%m-%d %H:%M").to_string(),
+            exam.backend.clone(),
+            tasks.to_string(),
+            score,
+            result,
+        ]);
+    }
+    ui.table(&table)?;
+    Ok(ExitStatus::Success)
+}

@@ -1,0 +1,188 @@
+//! Mock exams on the sandbox, each task on its own node with the real etcd and containerd:
+//! pre-flight, resuming from new processes, and the proctor grading at the deadline while
+//! nobody runs ckalab.
+
+use std::time::{Duration, Instant};
+
+use ckalab::catalog::{BackendKind, Catalog};
+use ckalab::exam::draw::Draw;
+use serde_json::Value;
+
+use crate::{CatalogCopy, Test, repo_root};
+
+/// The first seed whose draw starts with `first` (pre-flight keeps every valid lab, so the
+/// draw is the exam).
+fn seed_drawing_first(catalog: &Catalog, first: &str) -> u64 {
+    (0..1000)
+        .find(|&seed| {
+            Draw::new(catalog, BackendKind::Sandbox, false, seed)
+                .next()
+                .is_some_and(|t| t.lab_id == first)
+        })
+        .expect("some seed draws it first")
+}
+
+fn status(test: &Test) -> Value {
+    test.run(&["exam", "status", "--json"]).success().json()
+}
+
+fn task_of<'v>(status: &'v Value, lab: &str) -> &'v Value {
+    status["tasks"]
+        .as_array()
+        .expect("tasks")
+        .iter()
+        .find(|t| t["lab_id"] == lab)
+        .unwrap_or_else(|| panic!("no task {lab}: {status:#}"))
+}
+
+/// Waits, without running ckalab, until the store shows the exam graded.
+fn wait_graded_in_store(test: &Test, timeout: Duration) {
+    let deadline = Instant::now() + timeout;
+    loop {
+        let graded: Option<i64> = rusqlite::Connection::open(test.database())
+            .and_then(|db| {
+                // The result is written last, after the nodes are freed.
+                db.query_row("SELECT passed FROM exams WHERE id = 1", [], |row| {
+                    row.get(0)
+                })
+            })
+            .unwrap_or(None);
+        if graded.is_some() {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the proctor never graded the exam"
+        );
+        std::thread::sleep(Duration::from_millis(250));
+    }
+}
+
+/// Ends a running exam even when an assertion fails, so no proctor or node outlives the test.
+struct Submitted<'t>(&'t Test);
+
+impl Drop for Submitted<'_> {
+    fn drop(&mut self) {
+        let _ = self.0.command(&["exam", "submit"]).output();
+    }
+}
+
+#[test]
+fn an_exam_resumes_and_the_deadline_grades_it_as_it_stood() {
+    let test = Test::new();
+    let _end = Submitted(&test);
+    let catalog = Catalog::from_dir(repo_root()).unwrap_or_else(|e| panic!("{e}"));
+    let seed = seed_drawing_first(&catalog, "runtime-endpoint").to_string();
+    test.run(&[
+        "exam",
+        "start",
+        "--tasks",
+        "2",
+        "--seed",
+        &seed,
+        "--seconds",
+        "12",
+    ])
+    .success()
+    .stdout_has("Exam #1 · 2 tasks");
+
+    // A new process sees the same exam, running, and keeps a flag.
+    let running = status(&test);
+    assert_eq!(running["running"], true);
+    assert_eq!(running["exam"]["seed"].to_string(), seed);
+    let tasks = running["tasks"].as_array().expect("tasks").clone();
+    assert_eq!(tasks.len(), 2);
+    let fixed = task_of(&running, "runtime-endpoint")["position"].to_string();
+    let other = tasks
+        .iter()
+        .find(|t| t["lab_id"] != "runtime-endpoint")
+        .expect("a second task")
+        .clone();
+    test.run(&["exam", "flag", &other["position"].to_string()])
+        .success();
+    assert_eq!(
+        task_of(&status(&test), other["lab_id"].as_str().expect("id"))["flagged"],
+        true
+    );
+    test.run(&["exam", "task", &fixed])
+        .success()
+        .stdout_has("exam-")
+        .stdout_has("kubelet");
+
+    // The learner fixes one task on its node, then nobody runs ckalab past the deadline.
+    test.run(&[
+        "exam",
+        "shell",
+        &fixed,
+        "-c",
+        "sed -i 's#^containerRuntimeEndpoint:.*#containerRuntimeEndpoint: unix:///run/containerd/containerd.sock#' var/lib/kubelet/config.yaml && systemctl restart kubelet",
+    ])
+    .success();
+    wait_graded_in_store(&test, Duration::from_secs(90));
+
+    let graded = status(&test);
+    assert_eq!(graded["running"], false);
+    assert_eq!(graded["exam"]["graded_by"], "deadline");
+    assert_eq!(graded["exam"]["graded_at"], graded["exam"]["deadline"]);
+    let fixed_task = task_of(&graded, "runtime-endpoint");
+    assert_eq!(fixed_task["score"], fixed_task["points"], "{graded:#}");
+    assert_eq!(
+        task_of(&graded, other["lab_id"].as_str().expect("id"))["score"],
+        0.0
+    );
+    // The nodes are gone: nothing done after the deadline can change the result.
+    assert!(!test.home().join("sandbox/exam-1").exists());
+    assert!(!test.home().join("sandbox/exam-2").exists());
+    test.run(&["exam", "submit"])
+        .exit(2)
+        .stderr_has("no exam is running");
+    test.run(&["exam", "history"]).success().stdout_has("FAIL");
+}
+
+const ALREADY_SOLVED: &str = r#"id: already-solved
+title: A task whose setup breaks nothing
+domain: troubleshooting
+difficulty: 1
+minutes: 5
+backends: [sandbox]
+lesson: troubleshooting
+symptom: Nothing is wrong.
+task: Nothing to do on {{ node }}.
+hints:
+  - There is nothing to fix.
+setup:
+  - write_file:
+      path: /etc/ckalab-note
+      content: "nothing broken\n"
+verify_broken:
+  - check:
+      command: [test, -f, /no-such-file]
+checks:
+  - etcd_healthy
+solution:
+  - remove_path: /etc/ckalab-note
+near_miss:
+  - remove_path: /etc/ckalab-note
+"#;
+
+#[test]
+fn pre_flight_replaces_a_task_whose_checks_already_pass() {
+    let copy = CatalogCopy::new();
+    copy.write("labs/already-solved/lab.yaml", ALREADY_SOLVED);
+    let catalog = Catalog::from_dir(copy.dir.path()).unwrap_or_else(|e| panic!("{e}"));
+    let seed = seed_drawing_first(&catalog, "already-solved").to_string();
+    let test = copy.test();
+    let _end = Submitted(&test);
+    test.run(&["exam", "start", "--tasks", "1", "--seed", &seed])
+        .success()
+        .stdout_has("Replaced before the clock started: already-solved (its checks already pass after setup)");
+    let running = status(&test);
+    let tasks = running["tasks"].as_array().expect("tasks");
+    assert_eq!(tasks.len(), 1, "the replacement keeps the task count");
+    assert_ne!(tasks[0]["lab_id"], "already-solved");
+    assert_eq!(running["replacements"][0]["lab_id"], "already-solved");
+    // Submitting at once scores the untouched task 0 and fails the exam.
+    test.run(&["exam", "submit"])
+        .exit(1)
+        .stdout_has("FAIL · 0 of");
+}
