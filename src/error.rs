@@ -86,7 +86,10 @@ impl Error {
             Error::UnknownLab { .. } | Error::UnknownTopic { .. } | Error::UnknownDomain { .. } => {
                 ExitStatus::Usage
             }
-            Error::UnknownVariant { .. } | Error::NoLab | Error::Usage(_) => ExitStatus::Usage,
+            Error::UnknownVariant { .. }
+            | Error::NoLab
+            | Error::Usage(_)
+            | Error::Store(StoreError::Import { .. }) => ExitStatus::Usage,
             // A missing docker or kind, or a container ckalab refuses to touch, is the
             // environment, not the learner's answer.
             Error::Catalog(_)

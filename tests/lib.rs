@@ -11,6 +11,7 @@ mod kind_e2e;
 mod labs;
 mod lessons;
 mod output;
+mod progress;
 mod quiz;
 mod store;
 

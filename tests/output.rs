@@ -105,7 +105,22 @@ fn show_json_has_the_task_fields() {
 fn progress_json_on_a_fresh_home() {
     let test = Test::new();
     let json = test.run(&["progress", "--json"]).success().json();
-    assert_eq!(keys(&json), ["database", "labs", "recent", "totals"]);
+    assert_eq!(
+        keys(&json),
+        [
+            "database",
+            "domains",
+            "labs",
+            "last_activity",
+            "last_exam",
+            "next",
+            "recent",
+            "streak_days",
+            "totals"
+        ]
+    );
+    assert_eq!(json["domains"].as_array().expect("domains").len(), 5);
+    assert_eq!(json["next"][0]["kind"], "first-steps");
     assert_eq!(json["database"], test.database().display().to_string());
     assert_eq!(
         keys(&json["totals"]),

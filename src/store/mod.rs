@@ -4,9 +4,11 @@
 mod exams;
 mod migrations;
 mod quiz;
+mod transfer;
 
 pub use exams::{ExamRow, ExamTaskRow, NewExamTask, ReplacementRow};
 pub use quiz::QuizAnswerRow;
+pub use transfer::ImportCounts;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -52,6 +54,11 @@ pub enum StoreError {
         path: PathBuf,
         source: rusqlite::Error,
     },
+    /// A progress export that cannot be imported; nothing was written.
+    #[error(
+        "cannot import that file: {reason}\nNothing was imported.\nhint: import a file written by `ckalab progress --export`"
+    )]
+    Import { reason: String },
 }
 
 /// Outcome of a grading or an attempt.
@@ -106,6 +113,8 @@ pub struct AttemptRow {
     pub hints_used: u32,
     pub solution_revealed: bool,
     pub result: Option<Verdict>,
+    /// The exam the attempt was a task of.
+    pub exam_id: Option<i64>,
 }
 
 /// A stored time (whole seconds since the epoch).
@@ -398,13 +407,13 @@ impl Store {
         Ok(records)
     }
 
-    /// The latest attempts, newest first.
+    /// The latest attempts, newest first (`u32::MAX`: all of them).
     pub fn recent_attempts(&self, limit: u32) -> Result<Vec<AttemptRow>, StoreError> {
         let mut stmt = self
             .conn
             .prepare(
                 "SELECT id, lab_id, variant, backend, started_at, ended_at, hints_used,
-                        solution_revealed, result
+                        solution_revealed, result, exam_id
                  FROM attempts ORDER BY started_at DESC, id DESC LIMIT ?1",
             )
             .map_err(|e| self.err(e))?;
@@ -423,6 +432,7 @@ impl Store {
                         .get::<_, Option<String>>(8)?
                         .as_deref()
                         .and_then(Verdict::parse),
+                    exam_id: row.get(9)?,
                 })
             })
             .map_err(|e| self.err(e))?;
