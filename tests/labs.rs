@@ -35,6 +35,21 @@ impl Lab {
         (run.code(), run.json())
     }
 
+    /// Grades every second until the lab passes, for up to a minute.
+    #[track_caller]
+    fn wait_for_pass(&self, why: &str) {
+        let mut last = Value::Null;
+        for _ in 0..60 {
+            let (code, report) = self.check();
+            if code == Some(0) {
+                return;
+            }
+            last = report;
+            std::thread::sleep(std::time::Duration::from_secs(1));
+        }
+        panic!("{why}: {last:#}");
+    }
+
     fn state(&self) -> Value {
         let path = self
             .test
@@ -176,16 +191,7 @@ fn runtime_endpoint_fixed_with_the_kubeadm_flag() {
     let fix = "sed -i 's#^KUBELET_KUBEADM_ARGS=\"#&--container-runtime-endpoint=unix:///run/containerd/containerd.sock #' var/lib/kubelet/kubeadm-flags.env \
                && grep -q dockershim var/lib/kubelet/config.yaml && systemctl restart kubelet";
     lab.test.run(&["shell", "-c", fix]).success();
-    let mut last = Value::Null;
-    for _ in 0..60 {
-        let (code, report) = lab.check();
-        if code == Some(0) {
-            return;
-        }
-        last = report;
-        std::thread::sleep(std::time::Duration::from_secs(1));
-    }
-    panic!("the flag in kubeadm-flags.env was not honoured: {last:#}");
+    lab.wait_for_pass("the flag in kubeadm-flags.env was not honoured");
 }
 
 #[test]
@@ -206,16 +212,7 @@ fn etcd_restore_the_way_a_learner_does_it() {
     let fix = "etcdctl snapshot restore var/backups/etcd/snapshot.db --data-dir var/lib/etcd-from-backup \
                && sed -i 's#path: /var/lib/etcd$#path: /var/lib/etcd-from-backup#' etc/kubernetes/manifests/etcd.yaml";
     lab.test.run(&["shell", "-c", fix]).success();
-    let mut last = Value::Null;
-    for _ in 0..60 {
-        let (code, report) = lab.check();
-        if code == Some(0) {
-            return;
-        }
-        last = report;
-        std::thread::sleep(std::time::Duration::from_secs(1));
-    }
-    panic!("the learner's restore never passed: {last:#}");
+    lab.wait_for_pass("the learner's restore never passed");
 }
 
 #[test]

@@ -39,15 +39,8 @@ impl ExamState {
 
     /// Whether the proctor process is still alive (and is ckalab's proctor, not a reused pid).
     pub fn proctor_alive(&self) -> bool {
-        self.proctor_pid.is_some_and(|pid| {
-            std::fs::read(format!("/proc/{pid}/cmdline"))
-                .is_ok_and(|cmd| String::from_utf8_lossy(&cmd).contains("__proctor"))
-                && !std::fs::read_to_string(format!("/proc/{pid}/stat"))
-                    .unwrap_or_default()
-                    .rsplit(')')
-                    .next()
-                    .is_some_and(|rest| rest.trim_start().starts_with('Z'))
-        })
+        self.proctor_pid
+            .is_some_and(|pid| crate::sandbox::ckalab_process_alive(pid, &["__proctor"]))
     }
 }
 

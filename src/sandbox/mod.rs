@@ -15,4 +15,4 @@ pub mod state;
 
 mod node;
 
-pub use node::{SandboxError, SandboxNode};
+pub use node::{SandboxError, SandboxNode, ckalab_process_alive};

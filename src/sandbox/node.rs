@@ -418,17 +418,23 @@ fn agent_pid_at(root: &Path) -> Option<u32> {
         .trim()
         .parse()
         .ok()?;
-    // Signal 0 asks whether the process exists; a zombie or a reused pid is ruled out by
-    // checking it is still ckalab's agent for this node.
-    let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).ok()?;
+    let root = root.to_string_lossy();
+    ckalab_process_alive(pid, &["__agent", &root]).then_some(pid)
+}
+
+/// Whether `pid` is a live (not zombie) ckalab process whose command line holds every one of
+/// `needles`: a pid file can outlive its process, and the pid can be reused.
+pub fn ckalab_process_alive(pid: u32, needles: &[&str]) -> bool {
+    let Ok(cmdline) = std::fs::read(format!("/proc/{pid}/cmdline")) else {
+        return false;
+    };
     let cmdline = String::from_utf8_lossy(&cmdline);
-    let alive = cmdline.contains("__agent") && cmdline.contains(&*root.to_string_lossy());
     let status = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
     let zombie = status
         .rsplit(')')
         .next()
         .is_some_and(|rest| rest.trim_start().starts_with('Z'));
-    (alive && !zombie).then_some(pid)
+    needles.iter().all(|n| cmdline.contains(n)) && !zombie
 }
 
 fn stop_agent_at(root: &Path) {
