@@ -105,6 +105,18 @@ fn start(ui: &mut Ui, args: StartArgs) -> Result<ExitStatus> {
         )));
     }
     let backend_kind = choose_backend(ui, &home, args.backend.as_deref())?;
+    // Task nodes an interrupted pre-flight left behind go first.
+    remove_task_nodes(&home);
+    if backend_kind == BackendKind::Kind
+        && let Some(lab) =
+            crate::session::Session::load(&home).filter(|s| s.backend == backend_kind)
+    {
+        ui.line(ui.dim(format!(
+            "(ending the lab in progress on kind: {})",
+            lab.lab_id
+        )))?;
+        crate::session::Session::clear(&home);
+    }
     let seed = args.seed.unwrap_or_else(|| fastrand::u64(..));
     let shared_node = backend_kind == BackendKind::Kind;
     let mut draw = Draw::new(&catalog, backend_kind, shared_node, seed);
@@ -385,7 +397,7 @@ fn grade_exam(
         scores.push((earned, task.points));
     }
     // The result is written last, once the nodes are freed: a written result means done.
-    free_nodes(home, backend_kind, &tasks, &rt);
+    free_nodes(home, backend_kind, &rt);
     let (total, _, passed) = exam_result(&scores);
     let possible: f64 = scores.iter().map(|(_, p)| p).sum();
     store.finish_exam(exam.id, total, possible, passed)?;
@@ -417,26 +429,28 @@ fn task_backend(home: &Home, backend: BackendKind, position: u32) -> Result<Back
 
 /// After grading nothing may change the result: sandbox task nodes are stopped and removed;
 /// on kind the tasks' files are put back, as `reset` does.
-fn free_nodes(
-    home: &Home,
-    backend: BackendKind,
-    tasks: &[ExamTaskRow],
-    rt: &tokio::runtime::Runtime,
-) {
+fn free_nodes(home: &Home, backend: BackendKind, rt: &tokio::runtime::Runtime) {
     match backend {
-        BackendKind::Sandbox => {
-            for task in tasks {
-                let dir = task_node_dir(home, task.position);
-                if let Ok(node) = SandboxNode::open_at(dir.clone()) {
-                    node.stop_agent();
-                }
-                let _ = std::fs::remove_dir_all(dir);
-            }
-        }
+        BackendKind::Sandbox => remove_task_nodes(home),
         BackendKind::Kind => {
             if let Ok(backend) = super::open_backend(home, BackendKind::Kind) {
                 let _ = put_back_kind(rt, &backend);
             }
+        }
+    }
+}
+
+/// Stops and removes every sandbox exam node (`sandbox/exam-N`).
+fn remove_task_nodes(home: &Home) {
+    let Ok(entries) = std::fs::read_dir(home.sandbox_dir()) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        if entry.file_name().to_string_lossy().starts_with("exam-") {
+            if let Ok(node) = SandboxNode::open_at(entry.path()) {
+                node.stop_agent();
+            }
+            let _ = std::fs::remove_dir_all(entry.path());
         }
     }
 }
