@@ -2,7 +2,6 @@ use clap::Args;
 
 use super::{current_lab, open_store, runtime};
 use crate::engine::checks;
-use crate::engine::report::Report;
 use crate::error::{Error, ExitStatus, Result};
 use crate::store::Verdict;
 use crate::ui::Ui;
@@ -20,14 +19,7 @@ pub fn run(ui: &mut Ui, args: CheckArgs) -> Result<ExitStatus> {
     let (home, catalog, mut session, backend) = current_lab()?;
     let lab = super::find_lab(&catalog, &session.lab_id)?;
     let rt = runtime()?;
-    let results = rt.block_on(async {
-        let mut results = Vec::new();
-        for check in &lab.checks {
-            results.push(checks::grade(&backend, check).await);
-        }
-        results
-    });
-    let report = Report::new(results);
+    let report = rt.block_on(checks::grade_all(&backend, &lab.checks));
     let now = crate::clock::now();
     let mut store = open_store()?;
     let outcomes: Vec<_> = report.checks.iter().map(|c| c.outcome()).collect();

@@ -281,11 +281,7 @@ async fn preflight(
     verify_broken(backend, lab, variant)
         .await
         .map_err(|e| format!("the break did not take effect: {e}"))?;
-    let mut results = Vec::new();
-    for check in &lab.checks {
-        results.push(checks::grade(backend, check).await);
-    }
-    let report = Report::new(results);
+    let report = checks::grade_all(backend, &lab.checks).await;
     if report.verdict == Verdict::Pass {
         return Err("its checks already pass after setup".to_string());
     }
@@ -369,26 +365,20 @@ fn grade_exam(
     for task in &tasks {
         let lab = super::find_lab(catalog, &task.lab_id)?;
         let at_setup = store.first_grading(task.attempt_id)?;
-        let results = match task_backend(home, backend_kind, task.position) {
-            Ok(backend) => rt.block_on(async {
-                let mut results = Vec::new();
-                for check in &lab.checks {
-                    results.push(checks::grade(&backend, check).await);
-                }
-                results
-            }),
-            Err(e) => lab
-                .checks
-                .iter()
-                .map(|check| {
-                    crate::engine::report::CheckResult::invalid(
-                        &checks::describe(check),
-                        format!("the task's node is gone: {e}"),
-                    )
-                })
-                .collect(),
+        let report = match task_backend(home, backend_kind, task.position) {
+            Ok(backend) => rt.block_on(checks::grade_all(&backend, &lab.checks)),
+            Err(e) => Report::new(
+                lab.checks
+                    .iter()
+                    .map(|check| {
+                        crate::engine::report::CheckResult::invalid(
+                            &checks::describe(check),
+                            format!("the task's node is gone: {e}"),
+                        )
+                    })
+                    .collect(),
+            ),
         };
-        let report = Report::new(results);
         let outcomes: Vec<_> = report.checks.iter().map(|c| c.outcome()).collect();
         store.record_grading(task.attempt_id, at, report.verdict, &outcomes)?;
         let verdicts: Vec<Verdict> = report.checks.iter().map(|c| c.verdict).collect();

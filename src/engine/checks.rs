@@ -8,7 +8,7 @@ use base64::Engine as _;
 use super::backend::Backend;
 use super::edit::{self, Format};
 use super::keypath::KeyPath;
-use super::report::CheckResult;
+use super::report::{CheckResult, Report};
 use super::steps::plural;
 use crate::catalog::check::Check;
 use crate::catalog::step::ObjectKind;
@@ -41,6 +41,15 @@ pub fn describe(check: &Check) -> String {
 
 fn file_name(path: &str) -> &str {
     path.rsplit('/').next().unwrap_or(path)
+}
+
+/// Grades every check of a lab, in order, into one report.
+pub async fn grade_all(backend: &Backend, checks: &[Check]) -> Report {
+    let mut results = Vec::new();
+    for check in checks {
+        results.push(grade(backend, check).await);
+    }
+    Report::new(results)
 }
 
 pub async fn grade(backend: &Backend, check: &Check) -> CheckResult {
