@@ -12,11 +12,10 @@ const FLAG: &str = "--container-runtime-endpoint";
 const ARGS_VAR: &str = "KUBELET_KUBEADM_ARGS";
 
 /// The endpoint the kubelet uses: the flag when kubeadm-flags.env sets it (a flag beats the
-/// config file), else config.yaml's field, else the kubelet's default.
-pub fn effective_endpoint(flags_env: &str, config_yaml: &str) -> String {
+/// config file), else the field of the parsed config.yaml, else the kubelet's default.
+pub fn effective_endpoint(flags_env: &str, config: &serde_json::Value) -> String {
     endpoint_flag(flags_env)
         .or_else(|| {
-            let config = crate::engine::edit::parse_yaml(config_yaml).ok()?;
             config["containerRuntimeEndpoint"]
                 .as_str()
                 .map(String::from)
@@ -79,7 +78,8 @@ mod tests {
 
     #[test]
     fn a_flag_beats_the_config_file() {
-        let config = "containerRuntimeEndpoint: unix:///var/run/crio/crio.sock\n";
+        let yaml = |text: &str| crate::engine::edit::parse_yaml(text).expect("YAML");
+        let config = &yaml("containerRuntimeEndpoint: unix:///var/run/crio/crio.sock\n");
         assert_eq!(
             effective_endpoint(FLAGS_133, config),
             "unix:///run/containerd/containerd.sock"
@@ -89,7 +89,7 @@ mod tests {
             "unix:///var/run/crio/crio.sock"
         );
         assert_eq!(
-            effective_endpoint("", "kind: KubeletConfiguration\n"),
+            effective_endpoint("", &yaml("kind: KubeletConfiguration\n")),
             DEFAULT_ENDPOINT
         );
     }

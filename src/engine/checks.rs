@@ -199,11 +199,9 @@ async fn kubelet_runtime(backend: &Backend, name: &str) -> CheckResult {
     let config = match backend
         .read(crate::kubelet::CONFIG_FILE)
         .map_err(|e| e.to_string())
-        .and_then(|text| match edit::parse_yaml(&text) {
-            Ok(_) => Ok(text),
-            Err(e) => Err(e.to_string()),
-        }) {
-        Ok(text) => text,
+        .and_then(|text| edit::parse_yaml(&text).map_err(|e| e.to_string()))
+    {
+        Ok(config) => config,
         Err(e) => {
             return CheckResult::fail(name, format!("the kubelet cannot read its config: {e}"));
         }

@@ -121,10 +121,10 @@ impl KindBackend {
     /// The endpoint the kubelet uses (a flag in kubeadm-flags.env beats config.yaml).
     fn kubelet_endpoint(&self) -> String {
         let read = |path| self.node.read(path).unwrap_or_default();
-        crate::kubelet::effective_endpoint(
-            &read(crate::kubelet::FLAGS_FILE),
-            &read(crate::kubelet::CONFIG_FILE),
-        )
+        // An unreadable config.yaml leaves the flag or the default, as for the kubelet.
+        let config =
+            crate::engine::edit::parse_yaml(&read(crate::kubelet::CONFIG_FILE)).unwrap_or_default();
+        crate::kubelet::effective_endpoint(&read(crate::kubelet::FLAGS_FILE), &config)
     }
 
     /// `etcdctl snapshot save` on the node.

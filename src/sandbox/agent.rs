@@ -397,7 +397,7 @@ impl Agent {
         // A missing kubeadm-flags.env is fine: the kubelet's unit only sources it if present.
         let flags =
             std::fs::read_to_string(self.host(crate::kubelet::FLAGS_FILE)).unwrap_or_default();
-        let endpoint = crate::kubelet::effective_endpoint(&flags, &text);
+        let endpoint = crate::kubelet::effective_endpoint(&flags, &config);
         let socket = crate::cri::socket_path(&endpoint)
             .map_err(|e| format!("validate service connection: {e}"))?;
         let host_socket = self.host(&socket.to_string_lossy());
