@@ -215,12 +215,10 @@ fn start(ui: &mut Ui, args: StartArgs) -> Result<ExitStatus> {
     for replacement in &replaced {
         store.add_exam_replacement(exam_id, replacement)?;
     }
-    let mut state = ExamState {
+    let state = ExamState {
         exam_id,
-        backend: backend_kind,
-        proctor_pid: None,
+        proctor_pid: spawn_proctor(&home, exam_id)?,
     };
-    state.proctor_pid = Some(spawn_proctor(&home, exam_id)?);
     state
         .save(&home)
         .map_err(|e| Error::System(format!("cannot save the exam state: {e}")))?;
@@ -461,7 +459,9 @@ fn settle(home: &Home, catalog: &Catalog, store: &mut Store) -> Result<()> {
         return Ok(());
     }
     // Past the deadline, or being graded: the proctor (or a submit) is at it.
-    if ExamState::load(home).is_some_and(|s| s.proctor_alive()) || exam.graded_at.is_some() {
+    let proctor_alive =
+        ExamState::load(home).is_some_and(|s| s.exam_id == exam.id && s.proctor_alive());
+    if proctor_alive || exam.graded_at.is_some() {
         let waited = Instant::now();
         while waited.elapsed() < Duration::from_secs(120) {
             if done(store)? {

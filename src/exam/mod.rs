@@ -1,5 +1,5 @@
-//! Timed mock exams: the draw, the scoring, and the running exam's local state (which node
-//! holds which task, the proctor's pid). The store keeps the durable record.
+//! Timed mock exams: the draw, the scoring, and the running exam's proctor. The store keeps
+//! the exam itself (tasks, backend, deadline, results).
 
 pub mod draw;
 pub mod score;
@@ -8,15 +8,14 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-use crate::catalog::BackendKind;
 use crate::home::Home;
 
-/// The running exam's nodes and proctor, in `$CKALAB_HOME/exam.json`.
+/// The proctor of the running exam, in `$CKALAB_HOME/exam.json`: the one thing about an exam
+/// that is this machine's, not the record's.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ExamState {
     pub exam_id: i64,
-    pub backend: BackendKind,
-    pub proctor_pid: Option<u32>,
+    pub proctor_pid: u32,
 }
 
 fn path(home: &Home) -> PathBuf {
@@ -39,8 +38,7 @@ impl ExamState {
 
     /// Whether the proctor process is still alive (and is ckalab's proctor, not a reused pid).
     pub fn proctor_alive(&self) -> bool {
-        self.proctor_pid
-            .is_some_and(|pid| crate::sandbox::ckalab_process_alive(pid, &["__proctor"]))
+        crate::sandbox::ckalab_process_alive(self.proctor_pid, &["__proctor"])
     }
 }
 
