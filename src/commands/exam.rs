@@ -93,11 +93,14 @@ pub fn run(ui: &mut Ui, args: ExamArgs) -> Result<ExitStatus> {
     }
 }
 
+/// What every exam command reads: the home, the catalog and the store.
+fn open_exam() -> Result<(Home, Catalog, Store)> {
+    Ok((Home::from_env()?, Catalog::load()?, open_store()?))
+}
+
 fn start(ui: &mut Ui, args: StartArgs) -> Result<ExitStatus> {
-    let catalog = Catalog::load()?;
-    let home = Home::from_env()?;
-    home.ensure()?;
-    let mut store = open_store()?;
+    // The store's opening creates the home directory.
+    let (home, catalog, mut store) = open_exam()?;
     settle(&home, &catalog, &mut store)?;
     if let Some(id) = store.running_exam()? {
         return Err(Error::Usage(format!(
@@ -532,9 +535,7 @@ struct TaskJson<'a> {
 }
 
 fn status(ui: &mut Ui, json: bool) -> Result<ExitStatus> {
-    let home = Home::from_env()?;
-    let catalog = Catalog::load()?;
-    let mut store = open_store()?;
+    let (home, catalog, mut store) = open_exam()?;
     settle(&home, &catalog, &mut store)?;
     let exam = current_exam(&store)?;
     let tasks = store.exam_tasks(exam.id)?;
@@ -657,9 +658,7 @@ fn print_result(
 }
 
 fn task(ui: &mut Ui, number: u32) -> Result<ExitStatus> {
-    let home = Home::from_env()?;
-    let catalog = Catalog::load()?;
-    let mut store = open_store()?;
+    let (home, catalog, mut store) = open_exam()?;
     let exam = running_exam(&home, &catalog, &mut store)?;
     let row = task_row(&store, &exam, number)?;
     let lab = super::find_lab(&catalog, &row.lab_id)?;
@@ -683,9 +682,7 @@ fn task(ui: &mut Ui, number: u32) -> Result<ExitStatus> {
 }
 
 fn flag(ui: &mut Ui, number: u32) -> Result<ExitStatus> {
-    let home = Home::from_env()?;
-    let catalog = Catalog::load()?;
-    let mut store = open_store()?;
+    let (home, catalog, mut store) = open_exam()?;
     let exam = running_exam(&home, &catalog, &mut store)?;
     let row = task_row(&store, &exam, number)?;
     store.flag_exam_task(exam.id, number, !row.flagged)?;
@@ -698,9 +695,7 @@ fn flag(ui: &mut Ui, number: u32) -> Result<ExitStatus> {
 }
 
 fn shell(ui: &mut Ui, number: u32, command: Option<&str>) -> Result<ExitStatus> {
-    let home = Home::from_env()?;
-    let catalog = Catalog::load()?;
-    let mut store = open_store()?;
+    let (home, catalog, mut store) = open_exam()?;
     let exam = running_exam(&home, &catalog, &mut store)?;
     task_row(&store, &exam, number)?;
     let backend = task_backend(&home, exam_backend(&exam), number)?;
@@ -708,9 +703,7 @@ fn shell(ui: &mut Ui, number: u32, command: Option<&str>) -> Result<ExitStatus> 
 }
 
 fn submit(ui: &mut Ui) -> Result<ExitStatus> {
-    let home = Home::from_env()?;
-    let catalog = Catalog::load()?;
-    let mut store = open_store()?;
+    let (home, catalog, mut store) = open_exam()?;
     let exam = running_exam(&home, &catalog, &mut store)?;
     let progress = Spinner::new();
     progress.phase("grading every task");
@@ -733,9 +726,7 @@ fn submit(ui: &mut Ui) -> Result<ExitStatus> {
 }
 
 fn history(ui: &mut Ui, json: bool) -> Result<ExitStatus> {
-    let home = Home::from_env()?;
-    let catalog = Catalog::load()?;
-    let mut store = open_store()?;
+    let (home, catalog, mut store) = open_exam()?;
     settle(&home, &catalog, &mut store)?;
     let exams = store.exams()?;
     if json {
