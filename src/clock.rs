@@ -12,6 +12,23 @@ pub fn now() -> Timestamp {
         .unwrap_or_else(Timestamp::now)
 }
 
+/// Serializes a time as RFC 3339 in UTC to the second (`2026-11-25T12:00:00Z`), as every JSON
+/// output documents it.
+pub fn rfc3339<S: serde::Serializer>(at: &Timestamp, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_str(&at.strftime("%Y-%m-%dT%H:%M:%SZ"))
+}
+
+/// `rfc3339` for an optional time (`null` when absent).
+pub fn rfc3339_optional<S: serde::Serializer>(
+    at: &Option<Timestamp>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    match at {
+        Some(at) => rfc3339(at, s),
+        None => s.serialize_none(),
+    }
+}
+
 /// "12m 05s", "1h 02m", "45s": a duration the way a learner reads a clock.
 pub fn human_duration(seconds: i64) -> String {
     let s = seconds.max(0);

@@ -7,7 +7,7 @@ use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use jiff::Timestamp;
-use serde::{Serialize, Serializer};
+use serde::Serialize;
 
 use crate::catalog::Domain;
 
@@ -92,7 +92,7 @@ pub struct Progress {
     /// Consecutive UTC days with any activity, ending today or yesterday.
     pub streak_days: u32,
     /// The latest attempt start, quiz answer or exam start.
-    #[serde(serialize_with = "rfc3339_opt")]
+    #[serde(serialize_with = "crate::clock::rfc3339_optional")]
     pub last_activity: Option<Timestamp>,
     /// The most recent mock exam that has a score.
     pub last_exam: Option<ExamSummary>,
@@ -138,7 +138,7 @@ pub struct DomainMastery {
 #[derive(Debug, Clone, Serialize)]
 pub struct ExamSummary {
     pub id: i64,
-    #[serde(serialize_with = "rfc3339")]
+    #[serde(serialize_with = "crate::clock::rfc3339")]
     pub started_at: Timestamp,
     /// `score / max_score` in percent, when both are known.
     pub percent: Option<u8>,
@@ -627,17 +627,6 @@ fn mean(values: impl Iterator<Item = f64>) -> Option<f64> {
 /// A 0..=1 ratio as a rounded percentage.
 fn percent(ratio: f64) -> u8 {
     (ratio * 100.0).round().clamp(0.0, 100.0) as u8
-}
-
-fn rfc3339<S: Serializer>(t: &Timestamp, s: S) -> Result<S::Ok, S::Error> {
-    s.collect_str(t)
-}
-
-fn rfc3339_opt<S: Serializer>(t: &Option<Timestamp>, s: S) -> Result<S::Ok, S::Error> {
-    match t {
-        Some(t) => s.serialize_some(&t.to_string()),
-        None => s.serialize_none(),
-    }
 }
 
 #[cfg(test)]

@@ -12,12 +12,12 @@ pub struct ExamRow {
     pub id: i64,
     pub seed: u64,
     pub backend: String,
-    #[serde(serialize_with = "super::rfc3339")]
+    #[serde(serialize_with = "crate::clock::rfc3339")]
     pub started_at: Timestamp,
-    #[serde(serialize_with = "super::rfc3339")]
+    #[serde(serialize_with = "crate::clock::rfc3339")]
     pub deadline: Timestamp,
     /// When it was graded; `None` while it runs.
-    #[serde(serialize_with = "super::rfc3339_optional")]
+    #[serde(serialize_with = "crate::clock::rfc3339_optional")]
     pub graded_at: Option<Timestamp>,
     pub graded_by: Option<String>,
     pub score: Option<f64>,

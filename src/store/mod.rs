@@ -106,9 +106,9 @@ pub struct AttemptRow {
     pub variant: Option<String>,
     pub backend: String,
     /// RFC 3339, as the README documents.
-    #[serde(serialize_with = "rfc3339")]
+    #[serde(serialize_with = "crate::clock::rfc3339")]
     pub started_at: Timestamp,
-    #[serde(serialize_with = "rfc3339_optional")]
+    #[serde(serialize_with = "crate::clock::rfc3339_optional")]
     pub ended_at: Option<Timestamp>,
     pub hints_used: u32,
     pub solution_revealed: bool,
@@ -123,17 +123,6 @@ fn ts(seconds: i64) -> Timestamp {
 }
 
 /// Whole seconds in UTC (`2026-11-03T10:00:00Z`): JSON readers need no sub-second parsing.
-fn rfc3339<S: serde::Serializer>(at: &Timestamp, s: S) -> Result<S::Ok, S::Error> {
-    s.collect_str(&at.strftime("%Y-%m-%dT%H:%M:%SZ"))
-}
-
-fn rfc3339_optional<S: serde::Serializer>(at: &Option<Timestamp>, s: S) -> Result<S::Ok, S::Error> {
-    match at {
-        Some(at) => rfc3339(at, s),
-        None => s.serialize_none(),
-    }
-}
-
 /// A kind cluster ckalab created.
 #[derive(Debug, Clone, Serialize)]
 pub struct ClusterRecord {
@@ -144,7 +133,7 @@ pub struct ClusterRecord {
     pub config: String,
     /// ckalab's own kubeconfig file for it.
     pub kubeconfig: String,
-    #[serde(serialize_with = "rfc3339")]
+    #[serde(serialize_with = "crate::clock::rfc3339")]
     pub created_at: Timestamp,
 }
 

@@ -10,7 +10,7 @@ use super::{Store, StoreError, ts};
 pub struct QuizAnswerRow {
     pub question_id: String,
     pub topic: String,
-    #[serde(serialize_with = "super::rfc3339")]
+    #[serde(serialize_with = "crate::clock::rfc3339")]
     pub answered_at: Timestamp,
     pub answer: String,
     pub correct: bool,
