@@ -1,9 +1,8 @@
 use clap::Args;
 use serde::Serialize;
 
-use crate::catalog::{Catalog, Lesson};
-use crate::error::{Error, ExitStatus, Result};
-use crate::suggest;
+use crate::catalog::Catalog;
+use crate::error::{ExitStatus, Result};
 use crate::ui::{Table, Ui};
 
 /// List the lessons, or read one in the terminal.
@@ -60,10 +59,7 @@ pub fn run(ui: &mut Ui, args: LearnArgs) -> Result<ExitStatus> {
 
 /// Renders the lesson a topic names, or fails with the closest names.
 pub fn render(ui: &mut Ui, catalog: &Catalog, topic: &str) -> Result<ExitStatus> {
-    let lesson: &Lesson = catalog.lesson(topic).ok_or_else(|| Error::UnknownTopic {
-        name: topic.to_string(),
-        suggestions: suggest::closest(topic, catalog.lesson_names()),
-    })?;
+    let lesson = super::find_lesson(catalog, topic)?;
     ui.markdown(&lesson.render(&super::layout_in_use()?))?;
     Ok(ExitStatus::Success)
 }

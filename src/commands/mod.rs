@@ -113,6 +113,14 @@ fn find_lab<'c>(catalog: &'c Catalog, id: &str) -> Result<&'c crate::catalog::La
     })
 }
 
+/// The lesson named by id, alias or component, or an error suggesting the closest names.
+fn find_lesson<'c>(catalog: &'c Catalog, topic: &str) -> Result<&'c crate::catalog::Lesson> {
+    catalog.lesson(topic).ok_or_else(|| Error::UnknownTopic {
+        name: topic.to_string(),
+        suggestions: suggest::closest(topic, catalog.lesson_names()),
+    })
+}
+
 /// The layout task texts are shown with before a node exists: the sandbox node's paths
 /// under `$CKALAB_HOME` and kubeadm's well-known ports.
 fn preview_layout() -> Result<NodeLayout> {

@@ -9,7 +9,6 @@ use crate::catalog::quiz::{Answer, QuestionKind};
 use crate::error::{Error, ExitStatus, Result};
 use crate::quiz::{QuizItem, draw};
 use crate::store::QuizAnswerRow;
-use crate::suggest;
 use crate::ui::Ui;
 
 /// Answer quiz questions from the lessons. A wrong answer shows the explanation and the
@@ -21,8 +20,8 @@ pub struct QuizArgs {
     topic: Option<String>,
 
     /// How many questions.
-    #[arg(long, default_value_t = 10)]
-    count: usize,
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..))]
+    count: u32,
 
     /// Seed for drawing the questions and ordering their choices: the same seed asks the same
     /// quiz.
@@ -38,23 +37,11 @@ pub struct QuizArgs {
 pub fn run(ui: &mut Ui, args: QuizArgs) -> Result<ExitStatus> {
     let catalog = Catalog::load()?;
     let lesson = match &args.topic {
+        Some(topic) => Some(super::find_lesson(&catalog, topic)?.id.as_str()),
         None => None,
-        Some(topic) => Some(
-            catalog
-                .lesson(topic)
-                .ok_or_else(|| Error::UnknownTopic {
-                    name: topic.clone(),
-                    suggestions: suggest::closest(topic, catalog.lesson_names()),
-                })?
-                .id
-                .as_str(),
-        ),
     };
-    if args.count == 0 {
-        return Err(Error::Usage("--count must be at least 1".into()));
-    }
     let seed = args.seed.unwrap_or_else(|| fastrand::u64(..));
-    let items = draw(&catalog, lesson, args.count, seed);
+    let items = draw(&catalog, lesson, args.count as usize, seed);
     let store = open_store()?;
 
     let mut answers: Box<dyn Iterator<Item = std::io::Result<String>>> = match &args.answers {
