@@ -43,17 +43,22 @@ pub const LESSON_VARIABLES: [&str; 3] = [
     "kubelet_endpoint_file",
 ];
 
+/// The values of `LESSON_VARIABLES` on a node, in the same order.
+fn lesson_values(layout: &super::NodeLayout) -> [&str; 3] {
+    [
+        &layout.description,
+        &layout.etcd_restore_tool,
+        &layout.kubelet_endpoint_file,
+    ]
+}
+
 impl Lesson {
     /// The body with the node's file and tool names filled in.
     pub fn render(&self, layout: &super::NodeLayout) -> String {
         LESSON_VARIABLES
             .iter()
-            .fold(self.body.clone(), |body, name| {
-                let value = match *name {
-                    "node_description" => &layout.description,
-                    "etcd_restore_tool" => &layout.etcd_restore_tool,
-                    _ => &layout.kubelet_endpoint_file,
-                };
+            .zip(lesson_values(layout))
+            .fold(self.body.clone(), |body, (name, value)| {
                 body.replace(&format!("{{{{ {name} }}}}"), value)
             })
     }
