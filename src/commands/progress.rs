@@ -249,13 +249,7 @@ fn mastery(catalog: &Catalog, store: &Store) -> Result<Progress> {
 
 fn write_export(store: &Store, path: &std::path::Path) -> Result<()> {
     let document = store.export(crate::clock::now())?;
-    let text = serde_json::to_vec_pretty(&document)
-        .map_err(|e| Error::System(format!("cannot encode the export: {e}")))?;
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir)
-            .map_err(|e| Error::System(format!("cannot create {}: {e}", dir.display())))?;
-    }
-    crate::sandbox::state::write_atomic(path, &text)
+    crate::sandbox::state::write_json(path, &document)
         .map_err(|e| Error::System(format!("cannot write {}: {e}", path.display())))
 }
 

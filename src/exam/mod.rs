@@ -24,12 +24,11 @@ fn path(home: &Home) -> PathBuf {
 
 impl ExamState {
     pub fn load(home: &Home) -> Option<ExamState> {
-        serde_json::from_str(&std::fs::read_to_string(path(home)).ok()?).ok()
+        crate::sandbox::state::read_json(&path(home))
     }
 
     pub fn save(&self, home: &Home) -> std::io::Result<()> {
-        let bytes = serde_json::to_vec_pretty(self).map_err(std::io::Error::other)?;
-        crate::sandbox::state::write_atomic(&path(home), &bytes)
+        crate::sandbox::state::write_json(&path(home), self)
     }
 
     pub fn clear(home: &Home) {

@@ -100,20 +100,15 @@ impl StateFiles {
     }
 
     pub fn read_state(&self) -> Option<NodeState> {
-        let text = std::fs::read_to_string(self.state_path()).ok()?;
-        serde_json::from_str(&text).ok()
+        read_json(&self.state_path())
     }
 
     pub fn write_state(&self, state: &NodeState) -> io::Result<()> {
-        write_atomic(
-            &self.state_path(),
-            &serde_json::to_vec_pretty(state).map_err(io::Error::other)?,
-        )
+        write_json(&self.state_path(), state)
     }
 
     pub fn read_request(&self, unit: &str) -> Option<UnitRequest> {
-        let text = std::fs::read_to_string(self.request_path(unit)).ok()?;
-        serde_json::from_str(&text).ok()
+        read_json(&self.request_path(unit))
     }
 
     /// Leaves a request for the agent and returns its generation.
@@ -129,6 +124,19 @@ impl StateFiles {
 }
 
 /// Writes through a temporary file and a rename, so readers never see half a file.
+/// A JSON file's value; `None` when it is missing or does not parse (as if never written).
+pub fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Option<T> {
+    serde_json::from_str(&std::fs::read_to_string(path).ok()?).ok()
+}
+
+/// Writes a value as pretty JSON, atomically.
+pub fn write_json<T: serde::Serialize>(path: &Path, value: &T) -> io::Result<()> {
+    write_atomic(
+        path,
+        &serde_json::to_vec_pretty(value).map_err(io::Error::other)?,
+    )
+}
+
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
     if let Some(parent) = path.parent() {
         std::fs::create_dir_all(parent)?;
