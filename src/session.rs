@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::catalog::BackendKind;
 use crate::home::Home;
+use crate::kind::backend::KindTarget;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Session {
@@ -15,6 +16,9 @@ pub struct Session {
     pub lab_id: String,
     pub variant: Option<String>,
     pub backend: BackendKind,
+    /// On kind: the cluster and its versions, as `start` found them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<KindTarget>,
     pub started_at: Timestamp,
     pub blind: bool,
     pub hints_shown: u32,

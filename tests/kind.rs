@@ -16,10 +16,10 @@ struct Fakes {
 const KIND: &str = r#"#!/bin/sh
 echo "kind $*" >> "$FAKE_DIR/calls"
 case "$1 $2" in
-  "get clusters") [ -f "$FAKE_DIR/created" ] && echo ckalab || echo "No kind clusters found." >&2 ;;
-  "create cluster") /usr/bin/touch "$FAKE_DIR/created" ;;
+  "get clusters") [ -f "$FAKE_DIR/created" ] && /bin/cat "$FAKE_DIR/created" || echo "No kind clusters found." >&2 ;;
+  "create cluster") echo "$4" > "$FAKE_DIR/created" ;;
   "delete cluster") /bin/rm -f "$FAKE_DIR/created" ;;
-  "get kubeconfig") /bin/cat "$FAKE_DIR/kubeconfig" ;;
+  "get kubeconfig") /bin/sed "s/kind-ckalab/kind-$4/g" "$FAKE_DIR/kubeconfig" ;;
   *) exit 1 ;;
 esac
 "#;
@@ -27,7 +27,9 @@ esac
 const ENGINE: &str = r#"#!/bin/sh
 echo "$(/usr/bin/basename "$0") $*" >> "$FAKE_DIR/calls"
 case "$1" in
-  inspect) /bin/sed "s/\"io.x-k8s.kind.cluster\": \"ckalab\"/\"io.x-k8s.kind.cluster\": \"$FAKE_LABEL\"/" "$FAKE_DIR/inspect.json" ;;
+  inspect)
+    label=$(/bin/cat "$FAKE_DIR/label" 2>/dev/null || echo "$FAKE_LABEL")
+    /bin/sed "s/\"io.x-k8s.kind.cluster\": \"ckalab\"/\"io.x-k8s.kind.cluster\": \"$label\"/" "$FAKE_DIR/inspect.json" ;;
   exec)
     shift; [ "$1" = "-i" ] && shift; shift
     case "$1" in
@@ -107,6 +109,11 @@ impl Fakes {
             .env("PATH", self.dir.path().to_string_lossy())
             .env("FAKE_DIR", self.dir.path().to_string_lossy())
             .env("FAKE_LABEL", label)
+    }
+
+    /// From now on the containers carry this cluster label, whatever the test's `FAKE_LABEL`.
+    fn relabel(&self, label: &str) {
+        std::fs::write(self.dir.path().join("label"), label).expect("label");
     }
 
     fn calls(&self) -> Vec<String> {
@@ -278,4 +285,154 @@ fn start_picks_the_sandbox_when_no_kind_cluster_is_up() {
         .run(&["start", "cri-plugin-disabled"])
         .stdout_has("no ckalab kind cluster is up: using the sandbox backend")
         .stderr_has("apt-get install -y etcd-server");
+}
+
+#[test]
+fn a_cluster_made_under_another_name_is_the_one_labs_and_cluster_commands_use() {
+    let fakes = Fakes::new(&["docker", "kind"]);
+    let test = fakes.test("practice");
+    test.run(&["cluster", "up", "--name", "practice"])
+        .success()
+        .stdout_has("context kind-practice");
+    let status = test.run(&["cluster", "status", "--json"]).success().json();
+    assert_eq!(status["name"], "practice");
+    assert_eq!(status["exists"], true);
+
+    // start chooses it, and its safety check is on its container: a foreign label stops the
+    // lab before anything runs in it.
+    fakes.relabel("someone-elses-cluster");
+    let before = fakes.calls().len();
+    test.run(&["start", "runtime-endpoint"])
+        .exit(4)
+        .stdout_has("ckalab's kind cluster `practice` is up: using the kind backend")
+        .stderr_has("refusing to touch container `practice-control-plane`");
+    let calls = fakes.calls().split_off(before);
+    assert!(
+        calls.contains(&"docker inspect --type container practice-control-plane".to_string()),
+        "{calls:?}"
+    );
+    assert!(
+        !calls.iter().any(|c| c.starts_with("docker exec")),
+        "{calls:?}"
+    );
+
+    test.run(&["cluster", "down"])
+        .success()
+        .stdout_has("Deleted the kind cluster `practice`");
+    assert!(
+        fakes
+            .calls()
+            .last()
+            .is_some_and(|c| c.starts_with("kind delete cluster --name practice"))
+    );
+    // Forgotten once deleted: the default name is back.
+    test.run(&["cluster", "status"])
+        .success()
+        .stdout_has("No kind cluster `ckalab`");
+}
+
+/// A lab in progress on kind, as `start` leaves it in `session.json`; `kind` is what `start`
+/// learnt of the cluster, absent in sessions written before ckalab kept it.
+fn kind_session(test: &Test, kind: Option<serde_json::Value>) {
+    let mut session = serde_json::json!({
+        "attempt_id": 1,
+        "lab_id": "runtime-endpoint",
+        "variant": null,
+        "backend": "kind",
+        "started_at": "2026-11-25T10:00:00Z",
+        "blind": false,
+        "hints_shown": 0,
+        "solution_revealed": false,
+        "passed_at": null,
+    });
+    if let Some(kind) = kind {
+        session["kind"] = kind;
+    }
+    std::fs::create_dir_all(test.home()).expect("home");
+    std::fs::write(test.home().join("session.json"), session.to_string()).expect("session");
+}
+
+#[test]
+fn commands_after_start_reuse_the_sessions_cluster_and_versions() {
+    let fakes = Fakes::new(&["docker", "kind"]);
+    let test = fakes.test("practice");
+    kind_session(
+        &test,
+        Some(serde_json::json!({
+            "cluster": "practice",
+            "versions": {"kubernetes_minor": 33, "etcd_minor": 5},
+        })),
+    );
+    test.run(&["shell", "-c", "true"]).success();
+    assert_eq!(
+        fakes.calls(),
+        [
+            "docker inspect --type container practice-control-plane",
+            "docker exec practice-control-plane bash -c true",
+        ],
+        "the label is checked every time; the versions are not read again"
+    );
+    // The versions the session holds decide what lessons name: 1.33 keeps the endpoint in
+    // kubeadm-flags.env.
+    test.run(&["learn", "kubelet"])
+        .success()
+        .stdout_has("(Kubernetes 1.33, etcd 3.5), kubeadm keeps it in")
+        .stdout_has("/var/lib/kubelet/kubeadm-flags.env.\n");
+}
+
+#[test]
+fn a_session_without_the_clusters_versions_reads_them_from_the_node() {
+    let fakes = Fakes::new(&["docker", "kind"]);
+    let test = fakes.test("ckalab");
+    kind_session(&test, None);
+    test.run(&["shell", "-c", "true"]).success();
+    let calls = fakes.calls();
+    assert_eq!(
+        calls.first().map(String::as_str),
+        Some("docker inspect --type container ckalab-control-plane")
+    );
+    assert!(
+        calls.contains(&"docker exec ckalab-control-plane kubelet --version".to_string()),
+        "{calls:?}"
+    );
+}
+
+#[test]
+fn stop_on_kind_ends_the_lab_puts_back_its_files_and_keeps_the_cluster() {
+    let fakes = Fakes::new(&["docker", "kind"]);
+    let test = fakes.test("ckalab");
+    kind_session(
+        &test,
+        Some(serde_json::json!({
+            "cluster": "ckalab",
+            "versions": {"kubernetes_minor": 35, "etcd_minor": 6},
+        })),
+    );
+    test.run(&["stop"])
+        .success()
+        .stdout_has("Ended the lab and put back 0 file(s)")
+        .stdout_has("kind cluster stays up");
+    let calls = fakes.calls();
+    let cp = "docker exec ckalab-control-plane";
+    assert_eq!(
+        calls,
+        [
+            "docker inspect --type container ckalab-control-plane".to_string(),
+            format!("{cp} cat -- /var/lib/ckalab/originals/index.json"),
+            format!("{cp} rm -rf -- /var/lib/ckalab/originals"),
+        ],
+        "nothing was recorded, so nothing restarts and the cluster is not deleted"
+    );
+    test.run(&["check"])
+        .exit(2)
+        .stderr_has("no lab is in progress");
+
+    // Without docker the lab still ends, and the learner is told when its files go back.
+    kind_session(&test, None);
+    let test = test.env("PATH", "/nonexistent");
+    test.run(&["stop"])
+        .success()
+        .stdout_has("could not be put back")
+        .stdout_has("the next `ckalab start` on kind puts them back first");
+    test.run(&["check"]).exit(2);
 }

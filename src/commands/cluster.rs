@@ -29,13 +29,15 @@ enum ClusterAction {
     },
     /// Delete the cluster.
     Down {
-        #[arg(long, default_value = DEFAULT_CLUSTER)]
-        name: String,
+        /// The cluster's name [default: the one ckalab created last, else `ckalab`].
+        #[arg(long)]
+        name: Option<String>,
     },
     /// Show whether the cluster exists and its nodes are Ready.
     Status {
-        #[arg(long, default_value = DEFAULT_CLUSTER)]
-        name: String,
+        /// The cluster's name [default: the one ckalab created last, else `ckalab`].
+        #[arg(long)]
+        name: Option<String>,
         /// Print JSON.
         #[arg(long)]
         json: bool,
@@ -71,7 +73,9 @@ pub fn run(ui: &mut Ui, args: ClusterArgs) -> Result<ExitStatus> {
             }
         }
         ClusterAction::Down { name } => {
-            let deleted = Cluster::new(&home, &name).down()?;
+            let cluster = named_or_in_use(&home, name);
+            let name = cluster.name.clone();
+            let deleted = cluster.down()?;
             open_store()?.forget_cluster(&name)?;
             ui.line(if deleted {
                 format!("Deleted the kind cluster `{name}`.")
@@ -80,7 +84,9 @@ pub fn run(ui: &mut Ui, args: ClusterArgs) -> Result<ExitStatus> {
             })?;
         }
         ClusterAction::Status { name, json } => {
-            let status = Cluster::new(&home, &name).status()?;
+            let cluster = named_or_in_use(&home, name);
+            let name = cluster.name.clone();
+            let status = cluster.status()?;
             if json {
                 ui.json(&status)?;
             } else if !status.exists {
@@ -103,6 +109,14 @@ pub fn run(ui: &mut Ui, args: ClusterArgs) -> Result<ExitStatus> {
         }
     }
     Ok(ExitStatus::Success)
+}
+
+/// The cluster `--name` names, else the one labs run on.
+fn named_or_in_use(home: &Home, name: Option<String>) -> Cluster {
+    match name {
+        Some(name) => Cluster::new(home, &name),
+        None => super::kind_cluster(home),
+    }
 }
 
 impl From<crate::kind::cluster::ClusterError> for Error {

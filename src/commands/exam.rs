@@ -130,7 +130,7 @@ fn start(ui: &mut Ui, args: StartArgs) -> Result<ExitStatus> {
     let kind_backend = match backend_kind {
         BackendKind::Kind => {
             progress.phase("putting ckalab's kind cluster back in shape");
-            let backend = super::open_backend(&home, BackendKind::Kind)?;
+            let backend = super::open_backend(&home, BackendKind::Kind, None)?;
             put_back_kind(&rt, &backend)?;
             Some(backend)
         }
@@ -290,9 +290,7 @@ async fn preflight(
 }
 
 fn put_back_kind(rt: &tokio::runtime::Runtime, backend: &Backend) -> Result<()> {
-    if super::reset::put_back_on_kind(backend)? > 0 {
-        super::reset::restart_runtime_and_kubelet(backend)?;
-    }
+    super::reset::put_back_and_restart(backend)?;
     rt.block_on(wait_healthy(backend, Duration::from_secs(180)))
 }
 
@@ -414,7 +412,7 @@ fn task_backend(home: &Home, backend: BackendKind, position: u32) -> Result<Back
         BackendKind::Sandbox => Ok(Backend::Sandbox(SandboxNode::open_at(task_node_dir(
             home, position,
         ))?)),
-        BackendKind::Kind => super::open_backend(home, BackendKind::Kind),
+        BackendKind::Kind => super::open_backend(home, BackendKind::Kind, None),
     }
 }
 
@@ -424,7 +422,7 @@ fn free_nodes(home: &Home, backend: BackendKind, rt: &tokio::runtime::Runtime) {
     match backend {
         BackendKind::Sandbox => remove_task_nodes(home),
         BackendKind::Kind => {
-            if let Ok(backend) = super::open_backend(home, BackendKind::Kind) {
+            if let Ok(backend) = super::open_backend(home, BackendKind::Kind, None) {
                 let _ = put_back_kind(rt, &backend);
             }
         }

@@ -27,6 +27,7 @@ use crate::catalog::{Catalog, NodeLayout, Ports};
 use crate::cli::Command;
 use crate::error::{Error, ExitStatus, Result};
 use crate::home::Home;
+use crate::session::Session;
 use crate::store::Store;
 use crate::suggest;
 use crate::ui::Ui;
@@ -67,36 +68,56 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
 }
 
 /// The lab in progress with its catalog and backend.
-fn current_lab() -> Result<(
-    Home,
-    Catalog,
-    crate::session::Session,
-    crate::engine::backend::Backend,
-)> {
+fn current_lab() -> Result<(Home, Catalog, Session, crate::engine::backend::Backend)> {
     let home = Home::from_env()?;
     let catalog = Catalog::load()?;
-    let session = crate::session::Session::load(&home).ok_or(Error::NoLab)?;
-    let backend = open_backend(&home, session.backend)?;
+    let session = Session::load(&home).ok_or(Error::NoLab)?;
+    let backend = open_backend(&home, session.backend, Some(&session))?;
     Ok((home, catalog, session, backend))
 }
 
-/// The existing node of a backend: the sandbox node directory, or the control plane of
-/// ckalab's kind cluster (its label verified before anything runs in it).
+/// The existing node of a backend: the sandbox node directory, or the control plane of a kind
+/// cluster (its label verified before anything runs in it): the session's cluster when it has
+/// one, else ckalab's cluster in use.
 fn open_backend(
     home: &Home,
     kind: crate::catalog::BackendKind,
+    session: Option<&Session>,
 ) -> Result<crate::engine::backend::Backend> {
     use crate::engine::backend::Backend;
+    use crate::kind::backend::KindBackend;
     Ok(match kind {
         crate::catalog::BackendKind::Sandbox => {
             Backend::Sandbox(crate::sandbox::SandboxNode::open(home)?)
         }
         crate::catalog::BackendKind::Kind => {
-            let cluster =
-                crate::kind::cluster::Cluster::new(home, crate::kind::cli::DEFAULT_CLUSTER);
-            Backend::Kind(Box::new(crate::kind::backend::KindBackend::open(&cluster)?))
+            let backend = match session.and_then(|s| s.kind.as_ref()) {
+                Some(target) => KindBackend::open(
+                    &crate::kind::cluster::Cluster::new(home, &target.cluster),
+                    Some(target.versions),
+                )?,
+                None => KindBackend::open(&kind_cluster(home), None)?,
+            };
+            Backend::Kind(Box::new(backend))
         }
     })
+}
+
+/// ckalab's kind cluster in use: the one it created most recently (`cluster up --name`), else
+/// the default `ckalab`.
+fn kind_cluster(home: &Home) -> crate::kind::cluster::Cluster {
+    let name = recorded_cluster(home).unwrap_or_else(|| crate::kind::cli::DEFAULT_CLUSTER.into());
+    crate::kind::cluster::Cluster::new(home, &name)
+}
+
+/// The kind cluster the store says ckalab created most recently. Only an existing store is
+/// opened: asking creates nothing.
+fn recorded_cluster(home: &Home) -> Option<String> {
+    if !home.database().exists() {
+        return None;
+    }
+    let store = Store::open(&home.database()).ok()?;
+    Some(store.newest_cluster().ok()??.name)
 }
 
 fn open_store() -> Result<Store> {
@@ -137,19 +158,12 @@ fn preview_layout() -> Result<NodeLayout> {
 fn layout_in_use() -> Result<NodeLayout> {
     use crate::catalog::BackendKind;
     let home = Home::from_env()?;
-    let on_kind = match crate::session::Session::load(&home) {
+    let session = Session::load(&home);
+    let on_kind = match &session {
         Some(session) => session.backend == BackendKind::Kind,
-        // Opening the store only if it exists: reading a lesson creates nothing.
-        None => {
-            home.database().exists()
-                && Store::open(&home.database())
-                    .ok()
-                    .and_then(|store| store.cluster(crate::kind::cli::DEFAULT_CLUSTER).ok())
-                    .flatten()
-                    .is_some()
-        }
+        None => recorded_cluster(&home).is_some(),
     };
-    if on_kind && let Ok(backend) = open_backend(&home, BackendKind::Kind) {
+    if on_kind && let Ok(backend) = open_backend(&home, BackendKind::Kind, session.as_ref()) {
         return Ok(backend.layout());
     }
     match crate::sandbox::SandboxNode::open(&home) {

@@ -23,8 +23,8 @@ pub fn run(ui: &mut Ui, _args: ResetArgs) -> Result<ExitStatus> {
     let session = Session::load(&home);
     Session::clear(&home);
     let rt = super::runtime()?;
-    if session.is_some_and(|s| s.backend == BackendKind::Kind) {
-        return reset_kind(ui, &home, &rt);
+    if let Some(session) = session.filter(|s| s.backend == BackendKind::Kind) {
+        return reset_kind(ui, &home, &rt, &session);
     }
     let restored = match SandboxNode::open(&home) {
         Ok(node) => restore_and_restart(&rt, node),
@@ -55,10 +55,14 @@ pub fn run(ui: &mut Ui, _args: ResetArgs) -> Result<ExitStatus> {
 
 /// On kind the cluster stays: the lab's files go back, containerd and the kubelet restart (the
 /// kubelet recreates changed static pods), and the control plane must be healthy again.
-fn reset_kind(ui: &mut Ui, home: &Home, rt: &tokio::runtime::Runtime) -> Result<ExitStatus> {
-    let backend = super::open_backend(home, BackendKind::Kind)?;
-    let count = put_back_on_kind(&backend)?;
-    restart_runtime_and_kubelet(&backend)?;
+fn reset_kind(
+    ui: &mut Ui,
+    home: &Home,
+    rt: &tokio::runtime::Runtime,
+    session: &Session,
+) -> Result<ExitStatus> {
+    let backend = super::open_backend(home, BackendKind::Kind, Some(session))?;
+    let count = put_back_and_restart(&backend)?;
     rt.block_on(wait_healthy(&backend, Duration::from_secs(180)))?;
     ui.line(format!(
         "Put back {count} file(s) the lab had changed; ckalab's kind cluster is healthy."
@@ -67,21 +71,25 @@ fn reset_kind(ui: &mut Ui, home: &Home, rt: &tokio::runtime::Runtime) -> Result<
 }
 
 /// Puts back the files a lab's setup changed on the kind node; returns how many.
-pub(super) fn put_back_on_kind(backend: &Backend) -> Result<usize> {
+fn put_back_on_kind(backend: &Backend) -> Result<usize> {
     Changes::load(backend)
         .restore(backend)
         .map_err(|reason| Error::System(format!("cannot put back the lab's files: {reason}")))
 }
 
-/// Restarts containerd and the kubelet so both read their files again (the kubelet also
-/// recreates the static pods whose manifests changed).
-pub(super) fn restart_runtime_and_kubelet(backend: &Backend) -> Result<()> {
-    for unit in ["containerd", "kubelet"] {
-        backend
-            .unit(unit, UnitAction::Restart)
-            .map_err(|e| Error::System(e.to_string()))?;
+/// Puts back the files a lab's setup changed on the kind node and, when there were any,
+/// restarts containerd and the kubelet so both read their files again (the kubelet also
+/// recreates the static pods whose manifests changed). Returns how many files went back.
+pub(super) fn put_back_and_restart(backend: &Backend) -> Result<usize> {
+    let count = put_back_on_kind(backend)?;
+    if count > 0 {
+        for unit in ["containerd", "kubelet"] {
+            backend
+                .unit(unit, UnitAction::Restart)
+                .map_err(|e| Error::System(e.to_string()))?;
+        }
     }
-    Ok(())
+    Ok(count)
 }
 
 /// Stops the node, restores what setup recorded, starts it again and waits until it is healthy.

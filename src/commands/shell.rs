@@ -20,12 +20,12 @@ pub struct ShellArgs {
 
 pub fn run(ui: &mut Ui, args: ShellArgs) -> Result<ExitStatus> {
     let home = Home::from_env()?;
-    let backend =
-        if crate::session::Session::load(&home).is_some_and(|s| s.backend == BackendKind::Kind) {
-            super::open_backend(&home, BackendKind::Kind)?
-        } else {
-            Backend::Sandbox(SandboxNode::open(&home)?)
-        };
+    let backend = match crate::session::Session::load(&home) {
+        Some(session) if session.backend == BackendKind::Kind => {
+            super::open_backend(&home, BackendKind::Kind, Some(&session))?
+        }
+        _ => Backend::Sandbox(SandboxNode::open(&home)?),
+    };
     open_shell(ui, &backend, args.command.as_deref())
 }
 

@@ -79,12 +79,10 @@ pub fn run(ui: &mut Ui, args: StartArgs) -> Result<ExitStatus> {
         }
         BackendKind::Kind => {
             progress.phase("checking ckalab's kind cluster");
-            let backend = super::open_backend(&home, BackendKind::Kind)?;
+            let backend = super::open_backend(&home, BackendKind::Kind, None)?;
             // An earlier lab's changes go first, so breaks never stack up.
-            if super::reset::put_back_on_kind(&backend)? > 0 {
-                progress.phase("restarting containerd and the kubelet after putting files back");
-                super::reset::restart_runtime_and_kubelet(&backend)?;
-            }
+            progress.phase("putting back what an earlier lab changed");
+            super::reset::put_back_and_restart(&backend)?;
             progress.phase("waiting for a healthy control plane");
             rt.block_on(wait_healthy(&backend, Duration::from_secs(180)))?;
             backend
@@ -121,6 +119,10 @@ pub fn run(ui: &mut Ui, args: StartArgs) -> Result<ExitStatus> {
         lab_id: lab.id.clone(),
         variant: variant.map(|v| v.id.clone()),
         backend: backend_kind,
+        kind: match &backend {
+            Backend::Kind(kind) => Some(kind.target()),
+            Backend::Sandbox(_) => None,
+        },
         started_at: now,
         blind: args.blind,
         hints_shown: 0,
@@ -175,14 +177,16 @@ pub(super) fn choose_backend(
         Some("kind") => Ok(BackendKind::Kind),
         Some(_) => Ok(BackendKind::Sandbox),
         None => {
-            let cluster =
-                crate::kind::cluster::Cluster::new(home, crate::kind::cli::DEFAULT_CLUSTER);
+            let cluster = super::kind_cluster(home);
             // No kind, no docker, or no cluster: all mean the sandbox.
             let up = cluster.exists().unwrap_or(false);
             ui.line(ui.dim(if up {
-                "(ckalab's kind cluster is up: using the kind backend; `--backend sandbox` for the sandbox)"
+                format!(
+                    "(ckalab's kind cluster `{}` is up: using the kind backend; `--backend sandbox` for the sandbox)",
+                    cluster.name
+                )
             } else {
-                "(no ckalab kind cluster is up: using the sandbox backend)"
+                "(no ckalab kind cluster is up: using the sandbox backend)".to_string()
             }))?;
             Ok(if up {
                 BackendKind::Kind

@@ -8,6 +8,7 @@ use crate::session::Session;
 use crate::ui::Ui;
 
 /// End the lab in progress and stop the sandbox node's processes (etcd, containerd, the agent).
+/// On kind the cluster stays up, with the files the lab changed put back.
 #[derive(Debug, Args)]
 pub struct StopArgs {}
 
@@ -15,11 +16,18 @@ pub fn run(ui: &mut Ui, _args: StopArgs) -> Result<ExitStatus> {
     let home = Home::from_env()?;
     let session = Session::load(&home);
     Session::clear(&home);
-    if session
-        .as_ref()
-        .is_some_and(|s| s.backend == BackendKind::Kind)
-    {
-        ui.line("Ended the lab. ckalab's kind cluster stays up: `ckalab reset` puts back what the lab changed, `ckalab cluster down` deletes the cluster.")?;
+    if let Some(session) = session.as_ref().filter(|s| s.backend == BackendKind::Kind) {
+        // A cluster left broken would surprise the learner's next kubectl.
+        let put_back = super::open_backend(&home, BackendKind::Kind, Some(session))
+            .and_then(|backend| super::reset::put_back_and_restart(&backend));
+        ui.line(match put_back {
+            Ok(count) => format!(
+                "Ended the lab and put back {count} file(s) it had changed. ckalab's kind cluster stays up: `ckalab cluster down` deletes it."
+            ),
+            Err(e) => format!(
+                "Ended the lab. The files it changed could not be put back ({e}); the next `ckalab start` on kind puts them back first."
+            ),
+        })?;
         return Ok(ExitStatus::Success);
     }
     let had_lab = session.is_some();

@@ -4,6 +4,8 @@
 
 use std::path::PathBuf;
 
+use serde::{Deserialize, Serialize};
+
 use super::cluster::Cluster;
 use super::external::ExternalError;
 use super::kube_checks;
@@ -19,30 +21,73 @@ pub struct KindBackend {
     pub node: KindNode,
     pub cluster: String,
     pub kubeconfig: PathBuf,
+    pub versions: KindVersions,
     pub layout: NodeLayout,
+}
+
+/// The minor versions of a kind control plane's Kubernetes and etcd: they decide which files
+/// and tools the labs name (kubeadm-flags.env or config.yaml, etcdctl or etcdutl).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KindVersions {
+    pub kubernetes_minor: u32,
+    pub etcd_minor: u32,
+}
+
+impl KindVersions {
+    /// Reads them off the node: `kubelet --version` and the etcd manifest's image tag.
+    fn read(node: &KindNode) -> Result<KindVersions, super::cluster::ClusterError> {
+        let kubelet = node.run(&node_commands::kubelet_version())?;
+        let etcd_manifest = node.read("/etc/kubernetes/manifests/etcd.yaml")?;
+        Ok(KindVersions {
+            kubernetes_minor: parse_minor(&kubelet).unwrap_or(35),
+            etcd_minor: super::cluster::etcd_image(&etcd_manifest)
+                .as_deref()
+                .and_then(etcd_minor)
+                .unwrap_or(6),
+        })
+    }
+}
+
+/// The kind cluster a lab runs on and its versions, kept in the session so the commands after
+/// `start` talk to the same cluster without reading the versions again.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KindTarget {
+    pub cluster: String,
+    pub versions: KindVersions,
 }
 
 impl KindBackend {
     /// Verifies the control-plane container carries ckalab's label (before anything runs in it)
-    /// and reads the versions that decide which files and tools the labs name.
-    pub fn open(cluster: &Cluster) -> Result<KindBackend, super::cluster::ClusterError> {
+    /// and reads the versions that decide which files and tools the labs name, unless they are
+    /// `known` from an earlier command.
+    pub fn open(
+        cluster: &Cluster,
+        known: Option<KindVersions>,
+    ) -> Result<KindBackend, super::cluster::ClusterError> {
         let node = cluster.control_plane()?;
-        let kubelet = node.run(&node_commands::kubelet_version())?;
-        let etcd_manifest = node.read("/etc/kubernetes/manifests/etcd.yaml")?;
-        let layout = NodeLayout::kind_versions(
-            &cluster.name,
-            parse_minor(&kubelet).unwrap_or(35),
-            super::cluster::etcd_image(&etcd_manifest)
-                .as_deref()
-                .and_then(etcd_minor)
-                .unwrap_or(6),
-        );
+        let versions = match known {
+            Some(versions) => versions,
+            None => KindVersions::read(&node)?,
+        };
         Ok(KindBackend {
             node,
             cluster: cluster.name.clone(),
             kubeconfig: PathBuf::from(cluster.kubeconfig_path()),
-            layout,
+            versions,
+            layout: NodeLayout::kind_versions(
+                &cluster.name,
+                versions.kubernetes_minor,
+                versions.etcd_minor,
+            ),
         })
+    }
+
+    /// What the session keeps of this backend.
+    pub fn target(&self) -> KindTarget {
+        KindTarget {
+            cluster: self.cluster.clone(),
+            versions: self.versions,
+        }
     }
 
     /// Grades the checks whose answer lives in the cluster, not in a node file.

@@ -275,16 +275,18 @@ impl Store {
             .map_err(|e| self.err(e))
     }
 
-    /// The cluster ckalab created under this name, if any.
-    pub fn cluster(&self, name: &str) -> Result<Option<ClusterRecord>, StoreError> {
+    /// The kind cluster ckalab created most recently and has not deleted, if any: the one labs
+    /// run on.
+    pub fn newest_cluster(&self) -> Result<Option<ClusterRecord>, StoreError> {
         let mut stmt = self
             .conn
             .prepare(
-                "SELECT name, provider, config, kubeconfig, created_at FROM clusters WHERE name = ?1",
+                "SELECT name, provider, config, kubeconfig, created_at FROM clusters
+                 ORDER BY created_at DESC, rowid DESC LIMIT 1",
             )
             .map_err(|e| self.err(e))?;
         let mut rows = stmt
-            .query_map([name], |row| {
+            .query_map([], |row| {
                 Ok(ClusterRecord {
                     name: row.get(0)?,
                     provider: row.get(1)?,
