@@ -111,6 +111,18 @@ impl Fakes {
             .env("FAKE_LABEL", label)
     }
 
+    /// kind lists `cluster`, as if someone had created it.
+    fn kind_lists(&self, cluster: &str) {
+        std::fs::write(self.dir.path().join("created"), cluster).expect("created");
+    }
+
+    /// From now on the control plane publishes its API server on `port`.
+    fn publish_api_on(&self, port: u16) {
+        let path = self.dir.path().join("inspect.json");
+        let json = std::fs::read_to_string(&path).expect("inspect.json");
+        std::fs::write(&path, json.replace("\"39121\"", &format!("\"{port}\""))).expect("write");
+    }
+
     /// From now on the containers carry this cluster label, whatever the test's `FAKE_LABEL`.
     fn relabel(&self, label: &str) {
         std::fs::write(self.dir.path().join("label"), label).expect("label");
@@ -182,9 +194,12 @@ fn cluster_up_makes_the_expected_calls_and_a_second_up_is_a_no_op() {
         .success()
         .stdout_has("already up");
     assert_eq!(
-        fakes.calls().len(),
-        expected.len() + 1,
-        "only `kind get clusters` again"
+        fakes.calls()[expected.len()..],
+        [
+            "kind get clusters",
+            "docker inspect --type container ckalab-control-plane"
+        ],
+        "only the cluster list and the ownership check again"
     );
 
     let status = test.run(&["cluster", "status", "--json"]).success().json();
@@ -331,6 +346,16 @@ fn a_cluster_made_under_another_name_is_the_one_labs_and_cluster_commands_use() 
         .stdout_has("No kind cluster `ckalab`");
 }
 
+/// The kubeconfig `cluster up` leaves for `cluster` in ckalab's home.
+fn ckalab_kubeconfig(test: &Test, cluster: &str) {
+    std::fs::create_dir_all(kind_dir(test)).expect("kind dir");
+    std::fs::write(
+        kind_dir(test).join(format!("{cluster}.kubeconfig")),
+        KUBECONFIG.replace("kind-ckalab", &format!("kind-{cluster}")),
+    )
+    .expect("kubeconfig");
+}
+
 /// A lab in progress on kind, as `start` leaves it in `session.json`; `kind` is what `start`
 /// learnt of the cluster, absent in sessions written before ckalab kept it.
 fn kind_session(test: &Test, kind: Option<serde_json::Value>) {
@@ -356,6 +381,7 @@ fn kind_session(test: &Test, kind: Option<serde_json::Value>) {
 fn commands_after_start_reuse_the_sessions_cluster_and_versions() {
     let fakes = Fakes::new(&["docker", "kind"]);
     let test = fakes.test("practice");
+    ckalab_kubeconfig(&test, "practice");
     kind_session(
         &test,
         Some(serde_json::json!({
@@ -384,6 +410,7 @@ fn commands_after_start_reuse_the_sessions_cluster_and_versions() {
 fn a_session_without_the_clusters_versions_reads_them_from_the_node() {
     let fakes = Fakes::new(&["docker", "kind"]);
     let test = fakes.test("ckalab");
+    ckalab_kubeconfig(&test, "ckalab");
     kind_session(&test, None);
     test.run(&["shell", "-c", "true"]).success();
     let calls = fakes.calls();
@@ -401,6 +428,7 @@ fn a_session_without_the_clusters_versions_reads_them_from_the_node() {
 fn stop_on_kind_ends_the_lab_puts_back_its_files_and_keeps_the_cluster() {
     let fakes = Fakes::new(&["docker", "kind"]);
     let test = fakes.test("ckalab");
+    ckalab_kubeconfig(&test, "ckalab");
     kind_session(
         &test,
         Some(serde_json::json!({
@@ -435,4 +463,49 @@ fn stop_on_kind_ends_the_lab_puts_back_its_files_and_keeps_the_cluster() {
         .stdout_has("could not be put back")
         .stdout_has("the next `ckalab start` on kind puts them back first");
     test.run(&["check"]).exit(2);
+}
+
+#[test]
+fn a_kind_cluster_ckalab_did_not_create_is_never_adopted_or_changed() {
+    // The learner's own kind cluster happens to be called `ckalab`: its label matches, but
+    // ckalab holds no kubeconfig for it.
+    let fakes = Fakes::new(&["docker", "kind"]);
+    fakes.kind_lists("ckalab");
+    let test = fakes.test("ckalab");
+    test.run(&["cluster", "up"])
+        .exit(4)
+        .stderr_has("refusing to use the kind cluster `ckalab`")
+        .stderr_has("ckalab has no kubeconfig for it")
+        .stderr_has("`ckalab cluster up --name <another name>`");
+    test.run(&["start", "runtime-endpoint", "--backend", "kind"])
+        .exit(4)
+        .stderr_has("`ckalab cluster up` did not create it");
+    let calls = fakes.calls();
+    assert!(
+        !calls
+            .iter()
+            .any(|c| c.starts_with("docker exec") || c.starts_with("kind create")),
+        "nothing ran in it and nothing was created: {calls:?}"
+    );
+}
+
+#[test]
+fn a_cluster_recreated_behind_ckalabs_back_is_refused_before_any_exec() {
+    let fakes = Fakes::new(&["docker", "kind"]);
+    let test = fakes.test("ckalab");
+    test.run(&["cluster", "up"]).success();
+    // `kind delete cluster` then `kind create cluster --name ckalab` by hand: same name and
+    // label, another API server port, so ckalab's context no longer reaches it.
+    fakes.publish_api_on(40123);
+    let before = fakes.calls().len();
+    test.run(&["start", "runtime-endpoint"])
+        .exit(4)
+        .stderr_has("points at https://127.0.0.1:39121")
+        .stderr_has("publishes its API server on port 40123")
+        .stderr_has("recreated without ckalab");
+    let calls = fakes.calls().split_off(before);
+    assert!(
+        !calls.iter().any(|c| c.starts_with("docker exec")),
+        "{calls:?}"
+    );
 }

@@ -57,14 +57,15 @@ pub struct KindTarget {
 }
 
 impl KindBackend {
-    /// Verifies the control-plane container carries ckalab's label (before anything runs in it)
-    /// and reads the versions that decide which files and tools the labs name, unless they are
+    /// Verifies the control-plane container carries ckalab's label and that ckalab's kube
+    /// context leads to it (before anything runs in it), and reads the versions that decide which files and tools the labs name, unless they are
     /// `known` from an earlier command.
     pub fn open(
         cluster: &Cluster,
         known: Option<KindVersions>,
     ) -> Result<KindBackend, super::cluster::ClusterError> {
         let node = cluster.control_plane()?;
+        cluster.verify_context(&node)?;
         let versions = match known {
             Some(versions) => versions,
             None => KindVersions::read(&node)?,

@@ -18,6 +18,12 @@ pub enum ClusterError {
     External(#[from] ExternalError),
     #[error(transparent)]
     Node(#[from] NodeError),
+    /// ckalab's kubeconfig does not lead to this cluster's control plane: the cluster was not
+    /// made by `ckalab cluster up`, or was recreated behind ckalab's back.
+    #[error(
+        "refusing to use the kind cluster `{cluster}`: {reason}\nhint: ckalab only changes a cluster it created with `ckalab cluster up`; if this one is yours, `ckalab cluster up --name <another name>` makes one for ckalab"
+    )]
+    NotCreatedByCkalab { cluster: String, reason: String },
     /// `--config` names no built-in config.
     #[error("no kind config named `{name}`\nhint: the built-in configs are {known}")]
     UnknownConfig { name: String, known: String },
@@ -113,6 +119,8 @@ impl Cluster {
             }
         }
         if self.exists()? {
+            // A cluster of this name that ckalab did not create is not adopted.
+            self.verify_context(&self.control_plane()?)?;
             return Ok(Up::AlreadyUp);
         }
         let text =
@@ -173,6 +181,46 @@ impl Cluster {
             &self.name,
             &cli::control_plane(&self.name),
         )?)
+    }
+
+    /// ckalab's kubeconfig for this cluster, written by `cluster up`, must hold the
+    /// `kind-<name>` context and point it at the port this control plane publishes its API
+    /// server on: then the API checks reach this cluster and no other.
+    pub fn verify_context(&self, control_plane: &KindNode) -> Result<(), ClusterError> {
+        let refuse = |reason: String| ClusterError::NotCreatedByCkalab {
+            cluster: self.name.clone(),
+            reason,
+        };
+        let path = &self.kind.kubeconfig;
+        let file = kube::config::Kubeconfig::read_from(path).map_err(|_| {
+            refuse(format!(
+                "ckalab has no kubeconfig for it ({path}), so `ckalab cluster up` did not create it"
+            ))
+        })?;
+        let context = cli::context(&self.name);
+        let server = file
+            .contexts
+            .iter()
+            .find(|c| c.name == context)
+            .and_then(|c| c.context.as_ref())
+            .and_then(|c| file.clusters.iter().find(|k| k.name == c.cluster))
+            .and_then(|k| k.cluster.as_ref()?.server.clone())
+            .ok_or_else(|| refuse(format!("{path} has no context `{context}` with a server")))?;
+        let port = server
+            .trim_end_matches('/')
+            .rsplit_once(':')
+            .and_then(|(_, port)| port.parse::<u16>().ok());
+        match control_plane.api_port() {
+            Some(published) if port == Some(published) => Ok(()),
+            Some(published) => Err(refuse(format!(
+                "ckalab's context `{context}` points at {server}, but `{}` publishes its API server on port {published}: the cluster was recreated without ckalab",
+                control_plane.container()
+            ))),
+            None => Err(refuse(format!(
+                "`{}` publishes no API server port (6443/tcp), so ckalab cannot tell that `{context}` reaches it",
+                control_plane.container()
+            ))),
+        }
     }
 
     /// The kubeconfig kind wrote must hold the context ckalab expects, or ckalab talks to nothing.

@@ -74,6 +74,8 @@ pub enum NodeError {
 pub struct KindNode {
     provider: Provider,
     container: String,
+    /// The host port it publishes its API server on, when it does (the control plane).
+    api_port: Option<u16>,
 }
 
 impl KindNode {
@@ -93,6 +95,7 @@ impl KindNode {
             Some(found) if found == cluster => Ok(KindNode {
                 provider,
                 container: container.to_string(),
+                api_port: published_api_port(&json),
             }),
             found => Err(NodeError::NotOurs {
                 container: container.to_string(),
@@ -108,7 +111,12 @@ impl KindNode {
         KindNode {
             provider,
             container: container.to_string(),
+            api_port: None,
         }
+    }
+
+    pub fn api_port(&self) -> Option<u16> {
+        self.api_port
     }
 
     pub fn container(&self) -> &str {
@@ -181,15 +189,27 @@ pub fn parse_labels(inspect_json: &str) -> Result<BTreeMap<String, String>, Stri
         .unwrap_or_default())
 }
 
+/// The host port the first container in `docker inspect` output publishes the API server
+/// (6443/tcp) on, found where kind itself looks: Docker Desktop's
+/// `desktop.docker.io/ports/6443/tcp` label (`10.0.1.7:6443`), else `NetworkSettings.Ports`.
+pub fn published_api_port(inspect_json: &str) -> Option<u16> {
+    let value: serde_json::Value = serde_json::from_str(inspect_json).ok()?;
+    let first = value.as_array()?.first()?;
+    match first["Config"]["Labels"]["desktop.docker.io/ports/6443/tcp"].as_str() {
+        Some(endpoint) => endpoint.rsplit_once(':')?.1.parse().ok(),
+        None => first["NetworkSettings"]["Ports"]["6443/tcp"][0]["HostPort"]
+            .as_str()?
+            .parse()
+            .ok(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn node(provider: Provider) -> KindNode {
-        KindNode {
-            provider,
-            container: "ckalab-control-plane".into(),
-        }
+        KindNode::unverified(provider, "ckalab-control-plane")
     }
 
     #[test]
@@ -246,5 +266,20 @@ mod tests {
         assert_eq!(labels["io.x-k8s.kind.role"], "control-plane");
         assert!(parse_labels("[]").is_err());
         assert!(parse_labels("Error: No such object").is_err());
+    }
+
+    #[test]
+    fn the_published_api_port_is_found_where_kind_looks() {
+        let json = include_str!("../../tests/fixtures/kind/docker-inspect-control-plane.json");
+        assert_eq!(published_api_port(json), Some(39121));
+        // Docker Desktop's label wins, as in kind.
+        let desktop = json.replace(
+            r#""io.x-k8s.kind.role": "control-plane""#,
+            r#""io.x-k8s.kind.role": "control-plane", "desktop.docker.io/ports/6443/tcp": "127.0.0.1:51234""#,
+        );
+        assert_eq!(published_api_port(&desktop), Some(51234));
+        // A worker publishes nothing.
+        let worker = r#"[{"Config": {"Labels": {}}, "NetworkSettings": {"Ports": {}}}]"#;
+        assert_eq!(published_api_port(worker), None);
     }
 }
