@@ -94,16 +94,23 @@ impl KindBackend {
     /// Grades the checks whose answer lives in the cluster, not in a node file.
     pub async fn grade(&self, check: &Check, name: &str) -> Option<CheckResult> {
         Some(match check {
-            Check::ServiceActive(unit) => {
-                match self.node.run(&node_commands::systemctl("is-active", unit)) {
-                    Ok(_) => CheckResult::pass(name, format!("{unit} is active")),
-                    Err(ExternalError::Failed { output, .. }) => CheckResult::fail(
+            Check::ServiceActive(unit) => match self.node.run(&node_commands::unit_state(unit)) {
+                Ok(out) => match node_commands::parse_unit_state(&out) {
+                    Some((active, sub)) if active == "active" => {
+                        CheckResult::pass(name, format!("{unit} is active ({sub})"))
+                    }
+                    // The sandbox words it the same way: `kubelet is activating (auto-restart)`.
+                    Some((active, sub)) => CheckResult::fail(
                         name,
-                        format!("{unit} is {}: see `journalctl -u {unit}`", output.trim()),
+                        format!("{unit} is {active} ({sub}): see `journalctl -u {unit}`"),
                     ),
-                    Err(e) => CheckResult::invalid(name, e.to_string()),
-                }
-            }
+                    None => CheckResult::invalid(
+                        name,
+                        format!("cannot read {unit}'s state from systemctl: {}", out.trim()),
+                    ),
+                },
+                Err(e) => CheckResult::invalid(name, e.to_string()),
+            },
             Check::KubeletRuntime => {
                 let endpoint = self.kubelet_endpoint();
                 match self.node.run(&node_commands::crictl_version(&endpoint)) {

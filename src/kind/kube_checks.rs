@@ -136,7 +136,10 @@ pub async fn readyz(client: &Client, check: &str) -> CheckResult {
                 status.message.trim()
             ),
         ),
-        Err(err) => CheckResult::fail(check, format!("the API server does not answer: {err}")),
+        Err(err) => CheckResult::fail(
+            check,
+            format!("the API server does not answer: {}", with_causes(&err)),
+        ),
     }
 }
 
@@ -144,8 +147,26 @@ pub async fn readyz(client: &Client, check: &str) -> CheckResult {
 fn cannot_look(check: &str, err: &kube::Error) -> CheckResult {
     CheckResult::invalid(
         check,
-        format!("cannot ask the API server ({err}); `ckalab cluster status` shows the cluster"),
+        format!(
+            "cannot ask the API server ({}); `ckalab cluster status` shows the cluster",
+            with_causes(err)
+        ),
     )
+}
+
+/// An error with its causes. kube says only `ServiceError: client error (Connect)`; why the
+/// connection failed (refused, an expired certificate) is further down the source chain.
+fn with_causes(err: &dyn std::error::Error) -> String {
+    let mut text = err.to_string();
+    let mut next = err.source();
+    while let Some(cause) = next {
+        let said = cause.to_string();
+        if !text.contains(&said) {
+            text = format!("{text}: {said}");
+        }
+        next = cause.source();
+    }
+    text
 }
 
 #[cfg(test)]
@@ -163,6 +184,25 @@ mod tests {
         Answer(&'static str, StatusCode, &'static str),
         /// Fails the connection, as a stopped API server does.
         Refuse,
+        /// Fails the TLS handshake on an expired serving certificate.
+        ExpiredCertificate,
+    }
+
+    /// hyper-util's client error: its text names only the kind of failure, the reason is its
+    /// source, as when kube talks to a real API server.
+    #[derive(Debug)]
+    struct ConnectError(std::io::Error);
+
+    impl std::fmt::Display for ConnectError {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("client error (Connect)")
+        }
+    }
+
+    impl std::error::Error for ConnectError {
+        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+            Some(&self.0)
+        }
     }
 
     /// Runs `ask` against a client whose API server replies with `reply`.
@@ -184,10 +224,14 @@ mod tests {
                         .expect("response");
                     send.send_response(response);
                 }
-                Reply::Refuse => send.send_error(std::io::Error::new(
+                Reply::Refuse => send.send_error(ConnectError(std::io::Error::new(
                     std::io::ErrorKind::ConnectionRefused,
-                    "dial tcp 127.0.0.1:39121: connect: connection refused",
-                )),
+                    "tcp connect error: Connection refused (os error 111)",
+                ))),
+                Reply::ExpiredCertificate => send.send_error(ConnectError(std::io::Error::new(
+                    std::io::ErrorKind::InvalidData,
+                    "invalid peer certificate: certificate expired: verification time 1795600000 (UNIX), but certificate is not valid after 1795500000 (UNIX)",
+                ))),
             }
         });
         let result = ask(Client::new(service, "default")).await;
@@ -321,10 +365,27 @@ users:
         assert_eq!(result.verdict, Verdict::Invalid, "{}", result.message);
         let result = app_config(Reply::Refuse, &[]).await;
         assert_eq!(result.verdict, Verdict::Invalid);
+        assert!(
+            result.message.contains("Connection refused"),
+            "the reason under kube's error is shown: {}",
+            result.message
+        );
         let result = ready(Reply::Refuse).await;
         assert_eq!(result.verdict, Verdict::Fail);
         assert!(
-            result.message.contains("connection refused"),
+            result.message.contains("Connection refused"),
+            "{}",
+            result.message
+        );
+    }
+
+    #[tokio::test]
+    async fn an_expired_serving_certificate_is_named_in_the_readyz_failure() {
+        let result = ready(Reply::ExpiredCertificate).await;
+        assert_eq!(result.verdict, Verdict::Fail);
+        assert!(
+            result.message.contains("client error (Connect)")
+                && result.message.contains("certificate expired"),
             "{}",
             result.message
         );

@@ -50,9 +50,34 @@ pub fn remove(path: &str) -> Vec<String> {
     argv(&["rm", "-rf", "--", path])
 }
 
-/// `systemctl <start|stop|restart|is-active> <unit>` through the node's systemd.
+/// `systemctl <start|stop|restart> <unit>` through the node's systemd.
 pub fn systemctl(action: &str, unit: &str) -> Vec<String> {
     argv(&["systemctl", action, unit])
+}
+
+/// A unit's state as `systemctl status` words it: `is-active` says only `activating` for a
+/// unit in `auto-restart`, the crash loop a learner must recognise.
+pub fn unit_state(unit: &str) -> Vec<String> {
+    argv(&[
+        "systemctl",
+        "show",
+        "-p",
+        "ActiveState",
+        "-p",
+        "SubState",
+        unit,
+    ])
+}
+
+/// `active`/`running` from `systemctl show -p ActiveState -p SubState` output.
+pub fn parse_unit_state(output: &str) -> Option<(String, String)> {
+    let value = |key: &str| {
+        output
+            .lines()
+            .find_map(|line| line.strip_prefix(key)?.strip_prefix('='))
+            .map(|v| v.trim().to_string())
+    };
+    Some((value("ActiveState")?, value("SubState")?))
 }
 
 /// CRI `Version` on an endpoint, as the kubelet validates its runtime.
@@ -128,7 +153,10 @@ mod tests {
             (copy("/a", "/b"), "cp -a -- /a /b".into()),
             (rename("/a", "/b"), "mv -- /a /b".into()),
             (remove("/var/lib/ckalab/originals"), "rm -rf -- /var/lib/ckalab/originals".into()),
-            (systemctl("is-active", "containerd"), "systemctl is-active containerd".into()),
+            (
+                unit_state("containerd"),
+                "systemctl show -p ActiveState -p SubState containerd".into(),
+            ),
             (systemctl("restart", "kubelet"), "systemctl restart kubelet".into()),
             (
                 crictl_version("unix:///run/containerd/containerd.sock"),
@@ -165,5 +193,20 @@ mod tests {
             podman.exec_stdin_argv(&apply_stdin()).join(" "),
             format!("podman exec -i ckalab-control-plane {kubectl} apply -f -")
         );
+    }
+
+    #[test]
+    fn a_crash_looping_unit_reads_as_activating_auto_restart() {
+        // systemd lists properties in its own order, not the order asked for.
+        let looping = "SubState=auto-restart\nActiveState=activating\n";
+        assert_eq!(
+            parse_unit_state(looping),
+            Some(("activating".into(), "auto-restart".into()))
+        );
+        assert_eq!(
+            parse_unit_state("ActiveState=active\nSubState=running\n"),
+            Some(("active".into(), "running".into()))
+        );
+        assert_eq!(parse_unit_state("Failed to connect to bus"), None);
     }
 }
