@@ -36,6 +36,19 @@ case "$1" in
       kubectl) /bin/cat "$FAKE_DIR/nodes.json" ;;
       cat) /bin/cat "$FAKE_DIR/etcd.yaml" ;;
       openssl) echo "OpenSSL 3.0.15 3 Sep 2024" ;;
+      ctr)
+        case "$4 $5" in
+          "images mount") echo "$6" > "$FAKE_DIR/mounted" ;;
+          "images pull") [ ! -f "$FAKE_DIR/no-network" ] || { echo "ctr: failed to resolve reference \"$6\": dial tcp: lookup gcr.io: no such host" >&2; exit 1; } ;;
+        esac ;;
+      # The node's /usr/local/bin holds what was copied there; Kubernetes' etcd image may lack
+      # etcdutl, etcd's own image has both tools.
+      test)
+        case "$3" in
+          /usr/local/bin/*) /bin/grep -qx -- "$3" "$FAKE_DIR/installed" 2>/dev/null ;;
+          */etcdutl) ! /bin/grep -q '^registry.k8s.io/' "$FAKE_DIR/mounted" || [ ! -f "$FAKE_DIR/k8s-image-lacks-etcdutl" ] ;;
+        esac ;;
+      cp) echo "$3" >> "$FAKE_DIR/installed" ;;
     esac ;;
   *) exit 1 ;;
 esac
@@ -111,6 +124,15 @@ impl Fakes {
             .env("FAKE_LABEL", label)
     }
 
+    /// Creates a marker file the fake engine reads (`no-network`, `k8s-image-lacks-etcdutl`).
+    fn mark(&self, name: &str) {
+        std::fs::write(self.dir.path().join(name), "").expect("marker");
+    }
+
+    fn unmark(&self, name: &str) {
+        std::fs::remove_file(self.dir.path().join(name)).expect("marker");
+    }
+
     /// kind lists `cluster`, as if someone had created it.
     fn kind_lists(&self, cluster: &str) {
         std::fs::write(self.dir.path().join("created"), cluster).expect("created");
@@ -166,9 +188,13 @@ fn cluster_up_makes_the_expected_calls_and_a_second_up_is_a_no_op() {
         format!("docker exec {cp} cat -- /etc/kubernetes/manifests/etcd.yaml"),
         format!("docker exec {cp} mkdir -p {mount}"),
         format!("docker exec {cp} ctr -n k8s.io images mount registry.k8s.io/etcd:3.6.6-0 {mount}"),
+        format!("docker exec {cp} test -x {mount}/usr/local/bin/etcdctl"),
         format!("docker exec {cp} cp {mount}/usr/local/bin/etcdctl /usr/local/bin/etcdctl"),
+        format!("docker exec {cp} test -x {mount}/usr/local/bin/etcdutl"),
         format!("docker exec {cp} cp {mount}/usr/local/bin/etcdutl /usr/local/bin/etcdutl"),
-        format!("docker exec {cp} ctr -n k8s.io images unmount {mount}"),
+        format!("docker exec {cp} ctr -n k8s.io images unmount --rm {mount}"),
+        format!("docker exec {cp} test -x /usr/local/bin/etcdctl"),
+        format!("docker exec {cp} test -x /usr/local/bin/etcdutl"),
         format!("docker exec {cp} openssl version"),
     ];
     assert_eq!(fakes.calls(), expected);
@@ -197,9 +223,11 @@ fn cluster_up_makes_the_expected_calls_and_a_second_up_is_a_no_op() {
         fakes.calls()[expected.len()..],
         [
             "kind get clusters",
-            "docker inspect --type container ckalab-control-plane"
+            "docker inspect --type container ckalab-control-plane",
+            "docker exec ckalab-control-plane test -x /usr/local/bin/etcdctl",
+            "docker exec ckalab-control-plane test -x /usr/local/bin/etcdutl",
         ],
-        "only the cluster list and the ownership check again"
+        "only the cluster list, the ownership check and the tools again"
     );
 
     let status = test.run(&["cluster", "status", "--json"]).success().json();
@@ -507,5 +535,60 @@ fn a_cluster_recreated_behind_ckalabs_back_is_refused_before_any_exec() {
     assert!(
         !calls.iter().any(|c| c.starts_with("docker exec")),
         "{calls:?}"
+    );
+}
+
+#[test]
+fn etcdutl_missing_from_kubernetes_etcd_image_comes_from_etcds_own_and_a_failed_fetch_is_retried() {
+    let fakes = Fakes::new(&["docker", "kind"]);
+    fakes.mark("k8s-image-lacks-etcdutl");
+    fakes.mark("no-network");
+    let test = fakes.test("ckalab");
+    test.run(&["cluster", "up"])
+        .exit(4)
+        .stderr_has("could not install etcdutl on the control plane")
+        .stderr_has("no such host")
+        .stderr_has("Run `ckalab cluster up` again");
+    let cp = "docker exec ckalab-control-plane";
+    let mount = "/var/lib/ckalab/etcd-image";
+    let calls = fakes.calls();
+    assert!(calls.contains(&format!(
+        "{cp} cp {mount}/usr/local/bin/etcdctl /usr/local/bin/etcdctl"
+    )));
+    assert!(
+        !calls
+            .iter()
+            .any(|c| c.ends_with("/usr/local/bin/etcdutl /usr/local/bin/etcdutl")),
+        "{calls:?}"
+    );
+
+    // With the network back, `up` finishes the job instead of calling the cluster up.
+    fakes.unmark("no-network");
+    let before = fakes.calls().len();
+    test.run(&["cluster", "up"])
+        .success()
+        .stdout_has("was up but not ready for labs");
+    let recorded: String = rusqlite::Connection::open(test.database())
+        .expect("db")
+        .query_row("SELECT name FROM clusters", [], |r| r.get(0))
+        .expect("recorded once it is ready");
+    assert_eq!(recorded, "ckalab");
+    let calls = fakes.calls().split_off(before);
+    let upstream = "gcr.io/etcd-development/etcd:v3.6.6";
+    for expected in [
+        format!("{cp} ctr -n k8s.io images pull {upstream}"),
+        format!("{cp} ctr -n k8s.io images mount {upstream} {mount}"),
+        format!("{cp} cp {mount}/usr/local/bin/etcdutl /usr/local/bin/etcdutl"),
+        format!("{cp} ctr -n k8s.io images unmount --rm {mount}"),
+    ] {
+        assert!(calls.contains(&expected), "{expected} in {calls:?}");
+    }
+    let before = fakes.calls().len();
+    test.run(&["cluster", "up"])
+        .success()
+        .stdout_has("already up");
+    assert!(
+        !fakes.calls()[before..].iter().any(|c| c.contains("ctr")),
+        "nothing is fetched once both tools are there"
     );
 }

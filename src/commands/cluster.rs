@@ -53,24 +53,29 @@ pub fn run(ui: &mut Ui, args: ClusterArgs) -> Result<ExitStatus> {
             let spinner = super::Spinner::new();
             let outcome = cluster.up(&config, &|phase| spinner.phase(phase));
             spinner.finish();
-            match outcome? {
-                Up::AlreadyUp => ui.line(format!(
-                    "The kind cluster `{name}` is already up: nothing to do (`ckalab cluster status` shows it)."
-                ))?,
-                Up::Created => {
-                    open_store()?.record_cluster(&ClusterRecord {
-                        name: name.clone(),
-                        provider: cluster.provider.binary().to_string(),
-                        config,
-                        kubeconfig: cluster.kubeconfig_path().to_string(),
-                        created_at: crate::clock::now(),
-                    })?;
-                    ui.line(format!(
-                        "The kind cluster `{name}` is up and its nodes are Ready.\nkubectl: KUBECONFIG={} kubectl get nodes  (context kind-{name}; your own kubeconfig is untouched)",
-                        cluster.kubeconfig_path()
-                    ))?;
-                }
+            let outcome = outcome?;
+            if matches!(outcome, Up::Created | Up::Prepared) {
+                // A first `up` that failed while preparing the node recorded nothing yet.
+                open_store()?.record_cluster(&ClusterRecord {
+                    name: name.clone(),
+                    provider: cluster.provider.binary().to_string(),
+                    config,
+                    kubeconfig: cluster.kubeconfig_path().to_string(),
+                    created_at: crate::clock::now(),
+                })?;
             }
+            ui.line(match outcome {
+                Up::AlreadyUp => format!(
+                    "The kind cluster `{name}` is already up: nothing to do (`ckalab cluster status` shows it)."
+                ),
+                Up::Prepared => format!(
+                    "The kind cluster `{name}` was up but not ready for labs: etcdctl and etcdutl are now on its control plane."
+                ),
+                Up::Created => format!(
+                    "The kind cluster `{name}` is up and its nodes are Ready.\nkubectl: KUBECONFIG={} kubectl get nodes  (context kind-{name}; your own kubeconfig is untouched)",
+                    cluster.kubeconfig_path()
+                ),
+            })?;
         }
         ClusterAction::Down { name } => {
             let cluster = named_or_in_use(&home, name);

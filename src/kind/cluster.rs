@@ -41,6 +41,11 @@ pub enum ClusterError {
         "kind's kubeconfig for `{cluster}` has no context `{context}`: ckalab will not guess which cluster to talk to"
     )]
     NoContext { cluster: String, context: String },
+    /// Neither Kubernetes' etcd image nor etcd's own had the tool.
+    #[error(
+        "could not install {tool} on the control plane: {reason}\nhint: etcd 3.6 restores snapshots with etcdutl, which Kubernetes' etcd image lacks; ckalab fetches it from {UPSTREAM_ETCD}, so the node needs internet access. Run `ckalab cluster up` again to retry"
+    )]
+    NoEtcdTool { tool: String, reason: String },
     /// The node's etcd manifest names no image to copy etcdctl and etcdutl from.
     #[error(
         "the control plane's /etc/kubernetes/manifests/etcd.yaml names no container image, so etcdctl and etcdutl cannot be copied from it\nhint: this is not a kind node ckalab knows; `ckalab cluster down` then `up` recreates it"
@@ -72,6 +77,8 @@ pub struct NodeStatus {
 pub enum Up {
     Created,
     AlreadyUp,
+    /// It was up, but an earlier `up` had not finished preparing it for labs; now it has.
+    Prepared,
 }
 
 /// ckalab's cluster named `name`, driven through the provider kind uses.
@@ -120,8 +127,14 @@ impl Cluster {
         }
         if self.exists()? {
             // A cluster of this name that ckalab did not create is not adopted.
-            self.verify_context(&self.control_plane()?)?;
-            return Ok(Up::AlreadyUp);
+            let node = self.control_plane()?;
+            self.verify_context(&node)?;
+            if missing_tools(&node).is_empty() {
+                return Ok(Up::AlreadyUp);
+            }
+            progress("preparing the control plane for labs: etcdctl and etcdutl");
+            prepare_for_labs(&node)?;
+            return Ok(Up::Prepared);
         }
         let text =
             crate::catalog::kind_config(config).ok_or_else(|| ClusterError::UnknownConfig {
@@ -280,14 +293,48 @@ const KUBECTL_GET_NODES: [&str; 6] = [
     "json",
 ];
 
-/// Where the etcd image is mounted while its tools are copied out.
+/// Where an etcd image is mounted while its tools are copied out.
 const ETCD_IMAGE_MOUNT: &str = "/var/lib/ckalab/etcd-image";
 
-/// kind nodes have no etcdctl/etcdutl: they live in the etcd image, which the node already has.
-/// Mount it with `ctr`, copy both tools to /usr/local/bin, unmount. Then check openssl.
+/// The etcd tools labs run on the control plane, installed in /usr/local/bin.
+const ETCD_TOOLS: [&str; 2] = ["etcdctl", "etcdutl"];
+
+/// The etcd project's own image: unlike Kubernetes' (etcd and etcdctl only), it ships etcdutl.
+const UPSTREAM_ETCD: &str = "gcr.io/etcd-development/etcd";
+
+/// kind nodes have no etcdctl/etcdutl. They come from the etcd image the node already runs,
+/// else (etcdutl) from etcd's own image of the same version. Then openssl is checked.
 fn prepare_for_labs(node: &KindNode) -> Result<(), ClusterError> {
     let manifest = node.read("/etc/kubernetes/manifests/etcd.yaml")?;
     let image = etcd_image(&manifest).ok_or(ClusterError::NoEtcdImage)?;
+    copy_tools(node, &image, &ETCD_TOOLS)?;
+    let missing = missing_tools(node);
+    if !missing.is_empty() {
+        let upstream = upstream_etcd_image(&image);
+        let fetched = node
+            .run(&["ctr", "-n", "k8s.io", "images", "pull", &upstream])
+            .map_err(ClusterError::from)
+            .and_then(|_| copy_tools(node, &upstream, &missing));
+        if let Err(e) = fetched {
+            return Err(ClusterError::NoEtcdTool {
+                tool: missing.join(" and "),
+                reason: e.to_string(),
+            });
+        }
+        if let Some(tool) = missing_tools(node).first() {
+            return Err(ClusterError::NoEtcdTool {
+                tool: tool.to_string(),
+                reason: format!("neither {image} nor {upstream} has /usr/local/bin/{tool}"),
+            });
+        }
+    }
+    node.run(&["openssl", "version"])?;
+    Ok(())
+}
+
+/// Copies those of `tools` that `image` has from its /usr/local/bin to the node's: mount it
+/// with `ctr`, copy, unmount (removing the mount's snapshot).
+fn copy_tools(node: &KindNode, image: &str, tools: &[&str]) -> Result<(), ClusterError> {
     node.run(&["mkdir", "-p", ETCD_IMAGE_MOUNT])?;
     node.run(&[
         "ctr",
@@ -295,22 +342,47 @@ fn prepare_for_labs(node: &KindNode) -> Result<(), ClusterError> {
         "k8s.io",
         "images",
         "mount",
-        &image,
+        image,
         ETCD_IMAGE_MOUNT,
     ])?;
-    let copied = ["etcdctl", "etcdutl"].iter().try_for_each(|tool| {
-        node.run(&[
-            "cp",
-            &format!("{ETCD_IMAGE_MOUNT}/usr/local/bin/{tool}"),
-            &format!("/usr/local/bin/{tool}"),
-        ])
-        .map(drop)
+    let copied = tools.iter().try_for_each(|tool| {
+        let from = format!("{ETCD_IMAGE_MOUNT}/usr/local/bin/{tool}");
+        if node.run(&["test", "-x", &from]).is_err() {
+            return Ok(());
+        }
+        node.run(&["cp", &from, &format!("/usr/local/bin/{tool}")])
+            .map(drop)
     });
     // Unmount even when a copy failed, so the node is left as it was.
-    node.run(&["ctr", "-n", "k8s.io", "images", "unmount", ETCD_IMAGE_MOUNT])?;
-    copied?;
-    node.run(&["openssl", "version"])?;
-    Ok(())
+    node.run(&[
+        "ctr",
+        "-n",
+        "k8s.io",
+        "images",
+        "unmount",
+        "--rm",
+        ETCD_IMAGE_MOUNT,
+    ])?;
+    Ok(copied?)
+}
+
+/// The etcd tools the control plane lacks.
+fn missing_tools(node: &KindNode) -> Vec<&'static str> {
+    ETCD_TOOLS
+        .into_iter()
+        .filter(|tool| {
+            node.run(&["test", "-x", &format!("/usr/local/bin/{tool}")])
+                .is_err()
+        })
+        .collect()
+}
+
+/// `registry.k8s.io/etcd:3.6.6-0` → `gcr.io/etcd-development/etcd:v3.6.6`: the same etcd
+/// version (Kubernetes adds an image revision, etcd a `v`).
+fn upstream_etcd_image(image: &str) -> String {
+    let tag = image.rsplit_once(':').map_or(image, |(_, tag)| tag);
+    let version = tag.split_once('-').map_or(tag, |(version, _)| version);
+    format!("{UPSTREAM_ETCD}:v{version}")
 }
 
 /// The image of the etcd static pod's first container.
@@ -377,6 +449,18 @@ mod tests {
             ]
         );
         assert!(node_statuses("not json").is_empty());
+    }
+
+    #[test]
+    fn etcds_own_image_of_the_same_version_is_named_from_kubernetes_tag() {
+        assert_eq!(
+            upstream_etcd_image("registry.k8s.io/etcd:3.6.6-0"),
+            "gcr.io/etcd-development/etcd:v3.6.6"
+        );
+        assert_eq!(
+            upstream_etcd_image("registry.k8s.io/etcd:3.5.21-0"),
+            "gcr.io/etcd-development/etcd:v3.5.21"
+        );
     }
 
     #[test]
