@@ -215,6 +215,41 @@ fn etcd_restore_the_way_a_learner_does_it() {
     lab.wait_for_pass("the learner's restore never passed");
 }
 
+/// On a node that outlives the lab (kind), a second attempt needs kubeadm's manifest back and
+/// the restore directories free again: reset gives both, without rebuilding the node.
+#[test]
+fn reset_after_etcd_restore_frees_the_restore_directory_and_puts_the_manifest_back() {
+    let lab = Lab::start("etcd-restore", None);
+    let root = lab.test.home().join("sandbox/controlplane");
+    let manifest = || {
+        std::fs::read_to_string(root.join("etc/kubernetes/manifests/etcd.yaml")).expect("etcd.yaml")
+    };
+    let original = manifest();
+    lab.test.run(&["solution", "--apply"]).success();
+    lab.wait_for_pass("the solution must pass");
+    assert!(manifest().contains("/var/lib/etcd-restored"));
+
+    let reset = lab
+        .test
+        .run(&["reset"])
+        .success()
+        .stdout_has("Put back 4 file(s)")
+        .stdout_has("healthy");
+    assert!(
+        !reset.stdout().contains("rebuilding"),
+        "restored, not rebuilt"
+    );
+    assert_eq!(manifest(), original, "kubeadm's manifest is back");
+    assert!(
+        !root.join("var/lib/etcd-restored").exists(),
+        "the restore directory is free for the next attempt"
+    );
+    assert!(
+        root.join("var/lib/etcd").is_dir(),
+        "etcd's own data is untouched"
+    );
+}
+
 #[test]
 fn the_apiserver_logs_say_why_it_exits() {
     let lab = Lab::start("apiserver-flags", Some("misspelled-flag"));

@@ -50,6 +50,9 @@ pub enum Step {
     MovePath { from: String, to: String },
     /// Removes a file or directory tree; a path already absent is fine.
     RemovePath(String),
+    /// Changes nothing: has `reset` put the file back as it is now, or remove the path if
+    /// there is none yet. For what a solution changes, on a node that outlives the lab (kind).
+    Keep(String),
     /// Starts a unit (`containerd`, `kubelet`, `etcd`).
     Start(String),
     /// Stops a unit.

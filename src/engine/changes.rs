@@ -92,7 +92,7 @@ impl Changes {
 /// The node paths (templates) a step writes, moves or removes.
 fn touched_paths(step: &Step) -> Vec<&str> {
     match step {
-        Step::WriteFile { path, .. } | Step::RemovePath(path) => vec![path],
+        Step::WriteFile { path, .. } | Step::RemovePath(path) | Step::Keep(path) => vec![path],
         Step::SetKey { file, .. }
         | Step::RemoveKey { file, .. }
         | Step::ReplaceText { file, .. } => {

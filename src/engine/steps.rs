@@ -65,6 +65,7 @@ pub fn step_kind(step: &Step) -> &'static str {
         Step::CopyPath { .. } => "copy_path",
         Step::MovePath { .. } => "move_path",
         Step::RemovePath(_) => "remove_path",
+        Step::Keep(_) => "keep",
         Step::Start(_) => "start",
         Step::Stop(_) => "stop",
         Step::Restart(_) => "restart",
@@ -111,6 +112,7 @@ pub fn describe(step: &Step, layout: &crate::catalog::NodeLayout) -> String {
         Step::CopyPath { from, to } => format!("cp {} {}", r(from), r(to)),
         Step::MovePath { from, to } => format!("mv {} {}", r(from), r(to)),
         Step::RemovePath(path) => format!("rm -r {}", r(path)),
+        Step::Keep(path) => format!("(ckalab keeps {} as it is, for reset)", r(path)),
         Step::Start(unit) => format!("systemctl start {}", r(unit)),
         Step::Stop(unit) => format!("systemctl stop {}", r(unit)),
         Step::Restart(unit) if crate::sandbox::state::UNITS.contains(&unit.as_str()) => {
@@ -224,6 +226,8 @@ async fn run_step(backend: &Backend, step: &Step) -> Result<(), String> {
         Step::CopyPath { from, to } => backend.copy(&r(from)?, &r(to)?).map_err(err),
         Step::MovePath { from, to } => backend.rename(&r(from)?, &r(to)?).map_err(err),
         Step::RemovePath(path) => backend.remove(&r(path)?).map_err(err),
+        // Recording it (before any step runs) was the whole point.
+        Step::Keep(_) => Ok(()),
         Step::Start(unit) => unit_action(backend, &r(unit)?, UnitAction::Start).await,
         Step::Stop(unit) => unit_action(backend, &r(unit)?, UnitAction::Stop).await,
         Step::Restart(unit) => unit_action(backend, &r(unit)?, UnitAction::Restart).await,
