@@ -266,6 +266,15 @@ fn podman_is_used_when_kind_is_told_to() {
 }
 
 #[test]
+fn podman_alone_is_used_without_being_named_as_kind_does() {
+    let fakes = Fakes::new(&["podman", "kind"]);
+    fakes.test("ckalab").run(&["cluster", "up"]).success();
+    let calls = fakes.calls();
+    assert!(calls.iter().any(|c| c.starts_with("podman exec")));
+    assert!(!calls.iter().any(|c| c.starts_with("docker")));
+}
+
+#[test]
 fn missing_docker_or_kind_is_named_with_its_install_command() {
     let only_kind = Fakes::new(&["kind"]);
     only_kind

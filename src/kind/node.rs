@@ -17,10 +17,14 @@ pub enum Provider {
 }
 
 impl Provider {
-    /// kind's own rule: `KIND_EXPERIMENTAL_PROVIDER=podman` selects podman, else docker.
+    /// kind's own rule: `KIND_EXPERIMENTAL_PROVIDER` names it; unset, docker when it is
+    /// installed, else podman when that is.
     pub fn from_env() -> Provider {
+        let installed = |program| crate::doctor::find_in_path(program).is_some();
         match std::env::var("KIND_EXPERIMENTAL_PROVIDER").as_deref() {
             Ok("podman") => Provider::Podman,
+            Ok("docker") => Provider::Docker,
+            _ if !installed("docker") && installed("podman") => Provider::Podman,
             _ => Provider::Docker,
         }
     }
