@@ -7,7 +7,8 @@
 # Needs docker (or podman, with KIND_EXPERIMENTAL_PROVIDER=podman), kubectl and curl. It
 # breaks the cluster on purpose, one thing at a time (etcd's manifest moved away for the
 # /readyz failure, the kubelet stopped for NotReady), and mends it before it exits, even when
-# interrupted. Review the diff of tests/fixtures/kube/ before committing it.
+# interrupted. The bodies are kept byte for byte as the API server sent them. Review the diff
+# of tests/fixtures/kube/ before committing it.
 set -euo pipefail
 
 cluster=${1:-ckalab}
@@ -105,8 +106,4 @@ on_node systemctl start kubelet
 kubelet_stopped=false
 wait_ready True 120
 
-# Pretty-printed, as the hand-written ones were, so a later recording diffs by field.
-for json in node-ready node-notready configmap-app-config; do
-    python3 -m json.tool "$out/$json.json" >"$out/$json.json.tmp" && mv "$out/$json.json.tmp" "$out/$json.json"
-done
-say "done: review \`git diff tests/fixtures/kube\`, run the tests, and note the recording in tests/fixtures/kube/README.md"
+say "recorded from $(curl -sS "$api/version" | sed -n 's/.*"gitVersion": *"\([^"]*\)".*/\1/p'): review \`git diff tests/fixtures/kube\`, run the tests, and say so in tests/fixtures/kube/README.md"
