@@ -21,6 +21,8 @@ struct Tool {
     needed_by: Need,
     purpose: &'static str,
     install: &'static str,
+    /// What its version line must contain for ckalab's pinned files to work, and why.
+    wanted: Option<(&'static str, &'static str)>,
 }
 
 const TOOLS: &[Tool] = &[
@@ -30,6 +32,7 @@ const TOOLS: &[Tool] = &[
         needed_by: Need::Sandbox,
         purpose: "runs the sandbox node's etcd",
         install: "sudo apt-get install -y etcd-server",
+        wanted: None,
     },
     Tool {
         name: "etcdctl",
@@ -37,6 +40,7 @@ const TOOLS: &[Tool] = &[
         needed_by: Need::Sandbox,
         purpose: "snapshots and restores etcd (you use it in labs)",
         install: "sudo apt-get install -y etcd-client",
+        wanted: None,
     },
     Tool {
         name: "containerd",
@@ -44,6 +48,7 @@ const TOOLS: &[Tool] = &[
         needed_by: Need::Sandbox,
         purpose: "the sandbox node's container runtime, serving CRI",
         install: "sudo apt-get install -y containerd",
+        wanted: None,
     },
     Tool {
         name: "openssl",
@@ -51,6 +56,7 @@ const TOOLS: &[Tool] = &[
         needed_by: Need::Sandbox,
         purpose: "inspects and renews certificates (you use it in labs)",
         install: "sudo apt-get install -y openssl",
+        wanted: None,
     },
     Tool {
         name: "docker",
@@ -58,6 +64,7 @@ const TOOLS: &[Tool] = &[
         needed_by: Need::Kind,
         purpose: "runs kind's node containers (or podman)",
         install: "sudo apt-get install -y docker.io  (macOS: install Docker Desktop or colima)",
+        wanted: None,
     },
     Tool {
         name: "podman",
@@ -65,6 +72,7 @@ const TOOLS: &[Tool] = &[
         needed_by: Need::Kind,
         purpose: "runs kind's node containers instead of docker (KIND_EXPERIMENTAL_PROVIDER=podman)",
         install: "sudo apt-get install -y podman  (macOS: brew install podman)",
+        wanted: None,
     },
     Tool {
         name: "kind",
@@ -72,6 +80,10 @@ const TOOLS: &[Tool] = &[
         needed_by: Need::Kind,
         purpose: "creates the practice cluster",
         install: "curl -Lo kind https://kind.sigs.k8s.io/dl/v0.31.0/kind-linux-amd64 && sudo install kind /usr/local/bin/  (macOS: brew install kind)",
+        wanted: Some((
+            "v0.31.",
+            "ckalab's cluster configs pin kind v0.31's node image (Kubernetes v1.35), and kind supports a node image only with the release it was built for",
+        )),
     },
     Tool {
         name: "kubectl",
@@ -79,6 +91,7 @@ const TOOLS: &[Tool] = &[
         needed_by: Need::Kind,
         purpose: "talks to the cluster (you use it in labs)",
         install: "curl -LO https://dl.k8s.io/release/v1.35.0/bin/linux/amd64/kubectl && sudo install kubectl /usr/local/bin/  (macOS: brew install kubectl)",
+        wanted: None,
     },
 ];
 
@@ -99,6 +112,8 @@ pub struct Probe {
     pub version: Option<String>,
     /// The command that installs it.
     pub install: &'static str,
+    /// Why the version found is not the one ckalab's pinned files need, if it is not.
+    pub advice: Option<String>,
 }
 
 impl Probe {
@@ -140,6 +155,12 @@ fn probe(tool: &Tool) -> Probe {
     let version = path
         .as_deref()
         .and_then(|p| version_line(p, tool.version_args));
+    let advice = match (&version, tool.wanted) {
+        (Some(found), Some((wanted, why))) if !found.contains(wanted) => {
+            Some(format!("{why}: install {wanted}x"))
+        }
+        _ => None,
+    };
     Probe {
         name: tool.name,
         needed_by: tool.needed_by,
@@ -147,6 +168,7 @@ fn probe(tool: &Tool) -> Probe {
         path,
         version,
         install: tool.install,
+        advice,
     }
 }
 

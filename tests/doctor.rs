@@ -57,3 +57,37 @@ fn sandbox_tools_present_make_the_sandbox_ready() {
     assert_eq!(etcd["version"], "etcd Version: 3.4.23");
     assert_eq!(etcd["needed_by"], "sandbox");
 }
+
+#[test]
+fn a_kind_other_than_the_pinned_release_is_pointed_out() {
+    let bin = tempfile::tempdir().expect("dir");
+    fake_tool(bin.path(), "kind", "kind v0.29.0 go1.24.2 linux/amd64");
+    fake_tool(bin.path(), "docker", "Docker version 28.2.2, build e6534b4");
+    fake_tool(bin.path(), "kubectl", "Client Version: v1.35.0");
+    let test = Test::new().env("PATH", bin.path().to_string_lossy());
+    test.run(&["doctor"])
+        .stdout_has("kind: ckalab's cluster configs pin kind v0.31's node image")
+        .stdout_has("install v0.31.x");
+    let json = test.run(&["doctor", "--json"]).json();
+    let advice = |name: &str| {
+        json["tools"]
+            .as_array()
+            .expect("tools")
+            .iter()
+            .find(|t| t["name"] == name)
+            .expect("tool")["advice"]
+            .clone()
+    };
+    assert!(advice("kind").is_string());
+    assert!(advice("docker").is_null());
+
+    fake_tool(bin.path(), "kind", "kind v0.31.0 go1.25.5 linux/amd64");
+    let json = test.run(&["doctor", "--json"]).json();
+    assert!(
+        json["tools"]
+            .as_array()
+            .expect("tools")
+            .iter()
+            .all(|t| t["advice"].is_null())
+    );
+}

@@ -44,6 +44,14 @@ pub fn run(ui: &mut Ui, args: DoctorArgs) -> Result<ExitStatus> {
         ]);
     }
     ui.table(&table)?;
+    for tool in report.tools.iter().filter(|t| t.advice.is_some()) {
+        ui.line(ui.red(format!(
+            "{}: {}",
+            tool.name,
+            tool.advice.as_deref().unwrap_or_default()
+        )))?;
+        ui.line(ui.dim(format!("  {}", tool.install)))?;
+    }
     ui.line("")?;
 
     for (backend, ok) in [
