@@ -88,6 +88,17 @@ wait_for "/api/v1/namespaces/$namespace/configmaps/app-config" 200 10 "$out/conf
 k -n "$namespace" delete configmap app-config >/dev/null
 wait_for "/api/v1/namespaces/$namespace/configmaps/app-config" 404 10 "$out/configmap-not-found.json"
 
+say "pod Running and Pending"
+wait_for "/api/v1/namespaces/kube-system/pods/etcd-$node" 200 10 "$out/pod-running.json"
+k -n "$namespace" run web --image=registry.k8s.io/pause:3.10.1 \
+    --overrides='{"apiVersion": "v1", "spec": {"nodeSelector": {"ckalab.dev/nowhere": "true"}}}' >/dev/null
+for _ in $(seq 30); do
+    # Recorded once the scheduler has said why it cannot place the pod.
+    [ "$(k -n "$namespace" get pod web -o jsonpath='{.status.conditions[?(@.type=="PodScheduled")].reason}')" = Unschedulable ] && break
+    sleep 1
+done
+wait_for "/api/v1/namespaces/$namespace/pods/web" 200 10 "$out/pod-pending.json"
+
 say "/readyz 500 while etcd is gone (the kubelet stops it once its manifest leaves)"
 wait_for /readyz 200 60 /dev/null
 on_node mv /etc/kubernetes/manifests/etcd.yaml /root/etcd.yaml.recording

@@ -353,3 +353,27 @@ fn a_quiz_file_for_no_lesson_is_an_error() {
     );
     refused(&copy, "content/quiz/dns.yaml:1", "no lesson `dns` exists");
 }
+
+#[test]
+fn a_pod_phase_check_is_refused_on_the_sandbox_and_accepted_on_kind() {
+    let copy = CatalogCopy::new();
+    copy.edit(
+        "labs/runtime-endpoint/lab.yaml",
+        "checks:\n  - service_active: containerd\n",
+        "checks:\n  - pod_phase:\n      namespace: payments\n      name: web\n      phase: Running\n  - service_active: containerd\n",
+    );
+    refused(
+        &copy,
+        "labs/runtime-endpoint/lab.yaml:6",
+        "a pod_phase check needs the kind backend: the sandbox node has no pod API",
+    );
+    copy.edit(
+        "labs/runtime-endpoint/lab.yaml",
+        "backends: [sandbox, kind]",
+        "backends: [kind]",
+    );
+    copy.test()
+        .run(&["labs"])
+        .success()
+        .stdout_has("runtime-endpoint");
+}

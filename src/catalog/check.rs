@@ -31,6 +31,13 @@ pub enum Check {
         #[serde(default)]
         data: std::collections::BTreeMap<String, String>,
     },
+    /// A pod reports `phase` (`Running`, `Pending`, `Succeeded`, `Failed`) through the API.
+    /// Kind only: the sandbox node has no pod API.
+    PodPhase {
+        namespace: String,
+        name: String,
+        phase: String,
+    },
     /// A key of a TOML or YAML file has the given value.
     FileKey {
         file: String,

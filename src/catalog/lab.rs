@@ -83,6 +83,32 @@ impl Lab {
         self.joined(variant, |v| &v.near_miss, &self.near_miss)
     }
 
+    /// Every check the lab grades or waits for, in any variant.
+    pub fn every_check(&self) -> Vec<&Check> {
+        let steps = self
+            .setup
+            .iter()
+            .chain(&self.solution)
+            .chain(&self.near_miss)
+            .chain(
+                self.variants
+                    .iter()
+                    .flat_map(|v| v.setup.iter().chain(&v.solution).chain(&v.near_miss)),
+            );
+        let breaks = self
+            .verify_broken
+            .iter()
+            .chain(self.variants.iter().flat_map(|v| &v.verify_broken));
+        self.checks
+            .iter()
+            .chain(breaks.map(|b| &b.check))
+            .chain(steps.filter_map(|step| match step {
+                Step::WaitFor { check, .. } => Some(check),
+                _ => None,
+            }))
+            .collect()
+    }
+
     pub fn expected_breaks(&self, variant: Option<&Variant>) -> Vec<ExpectBroken> {
         self.verify_broken
             .iter()

@@ -144,7 +144,10 @@ impl KindBackend {
                 Err(ExternalError::Failed { output, .. }) => CheckResult::fail(name, output),
                 Err(e) => CheckResult::invalid(name, e.to_string()),
             },
-            Check::NodeReady | Check::ApiserverReady | Check::ObjectExists { .. } => {
+            Check::NodeReady
+            | Check::ApiserverReady
+            | Check::ObjectExists { .. }
+            | Check::PodPhase { .. } => {
                 let client = match kube_checks::client(&self.kubeconfig, &self.cluster).await {
                     Ok(client) => client,
                     Err(e) => return Some(CheckResult::invalid(name, e)),
@@ -163,6 +166,11 @@ impl KindBackend {
                         kube_checks::object_exists(&client, name, *kind, namespace, object, data)
                             .await
                     }
+                    Check::PodPhase {
+                        namespace,
+                        name: pod,
+                        phase,
+                    } => kube_checks::pod_phase(&client, name, namespace, pod, phase).await,
                     _ => return None,
                 }
             }

@@ -1,5 +1,5 @@
 //! Kubernetes-level checks on a kind cluster through the kube crate: a node is Ready, an object
-//! exists (with its data), the API server answers `/readyz`. The client is built from the
+//! exists (with its data), a pod is in a phase, the API server answers `/readyz`. The client is built from the
 //! `kind-<cluster>` context of ckalab's own kubeconfig — never the learner's current context —
 //! with retries off and short timeouts, so a grader facing a deliberately broken API server
 //! answers in seconds instead of retrying for minutes.
@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Duration;
 
-use k8s_openapi::api::core::v1::{ConfigMap, Node, Secret};
+use k8s_openapi::api::core::v1::{ConfigMap, Node, Pod, Secret};
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::{Api, Client, Config};
 
@@ -114,6 +114,65 @@ pub async fn object_exists(
         Err(kube::Error::Api(status)) if status.code == 404 => CheckResult::fail(
             check,
             format!("{kind:?} \"{name}\" not found in namespace {namespace}"),
+        ),
+        Err(err) => cannot_look(check, &err),
+    }
+}
+
+/// The pod is in `phase`; when it is not, the reasons its conditions and containers give
+/// (Unschedulable, ContainerCreating, CrashLoopBackOff...) say why.
+pub async fn pod_phase(
+    client: &Client,
+    check: &str,
+    namespace: &str,
+    name: &str,
+    phase: &str,
+) -> CheckResult {
+    let pods: Api<Pod> = Api::namespaced(client.clone(), namespace);
+    match pods.get(name).await {
+        Ok(pod) => {
+            let status = pod.status.unwrap_or_default();
+            let found = status.phase.clone().unwrap_or_else(|| "Unknown".into());
+            if found == phase {
+                return CheckResult::pass(check, format!("pod {namespace}/{name} is {found}"));
+            }
+            let conditions = status
+                .conditions
+                .iter()
+                .flatten()
+                .filter(|c| c.status != "True")
+                .map(|c| {
+                    format!(
+                        "{} {}: {}",
+                        c.type_,
+                        c.reason.as_deref().unwrap_or("False"),
+                        c.message.as_deref().unwrap_or_default()
+                    )
+                });
+            let containers = status.container_statuses.iter().flatten().filter_map(|c| {
+                let waiting = c.state.as_ref()?.waiting.as_ref()?;
+                Some(format!(
+                    "container {} waiting: {}",
+                    c.name,
+                    waiting.reason.as_deref().unwrap_or_default()
+                ))
+            });
+            let why: Vec<String> = conditions.chain(containers).collect();
+            CheckResult::fail(
+                check,
+                format!(
+                    "pod {namespace}/{name} is {found}, not {phase}{}",
+                    if why.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" ({})", why.join("; "))
+                    }
+                ),
+            )
+        }
+        Err(kube::Error::Api(status)) if status.code == 404 => CheckResult::fail(
+            check,
+            format!("there is no pod {name} in namespace {namespace}"),
         ),
         Err(err) => cannot_look(check, &err),
     }
@@ -310,6 +369,63 @@ users:
 
     async fn ready(reply: Reply) -> CheckResult {
         graded(reply, |c| async move { readyz(&c, "readyz").await }).await
+    }
+
+    const POD_RUNNING: &str = include_str!("../../tests/fixtures/kube/pod-running.json");
+    const POD_PENDING: &str = include_str!("../../tests/fixtures/kube/pod-pending.json");
+    const POD_NOT_FOUND: &str = r#"{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"pods \"web\" not found","reason":"NotFound","details":{"name":"web","kind":"pods"},"code":404}"#;
+
+    async fn pod(reply: Reply, namespace: &'static str, name: &'static str) -> CheckResult {
+        graded(reply, move |c| async move {
+            pod_phase(&c, "pod", namespace, name, "Running").await
+        })
+        .await
+    }
+
+    #[tokio::test]
+    async fn a_running_pod_passes_and_a_pending_one_fails_with_the_schedulers_reason() {
+        let etcd = "/api/v1/namespaces/kube-system/pods/etcd-ckalab-control-plane";
+        let result = pod(
+            Reply::Answer(etcd, StatusCode::OK, POD_RUNNING),
+            "kube-system",
+            "etcd-ckalab-control-plane",
+        )
+        .await;
+        assert_eq!(result.verdict, Verdict::Pass, "{}", result.message);
+
+        let web = "/api/v1/namespaces/payments/pods/web";
+        let result = pod(
+            Reply::Answer(web, StatusCode::OK, POD_PENDING),
+            "payments",
+            "web",
+        )
+        .await;
+        assert_eq!(result.verdict, Verdict::Fail);
+        assert!(
+            result.message.contains("is Pending, not Running")
+                && result.message.contains("PodScheduled Unschedulable")
+                && result
+                    .message
+                    .contains("didn't match Pod's node affinity/selector"),
+            "{}",
+            result.message
+        );
+
+        let result = pod(
+            Reply::Answer(web, StatusCode::NOT_FOUND, POD_NOT_FOUND),
+            "payments",
+            "web",
+        )
+        .await;
+        assert_eq!(result.verdict, Verdict::Fail);
+        assert!(
+            result
+                .message
+                .contains("there is no pod web in namespace payments")
+        );
+
+        let result = pod(Reply::Refuse, "payments", "web").await;
+        assert_eq!(result.verdict, Verdict::Invalid, "{}", result.message);
     }
 
     #[tokio::test]
