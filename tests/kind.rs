@@ -163,6 +163,32 @@ fn kind_dir(test: &Test) -> PathBuf {
     test.home().join("kind")
 }
 
+/// Nothing ran inside a node container.
+#[track_caller]
+fn assert_no_exec(calls: &[String]) {
+    assert!(
+        !calls.iter().any(|c| c.starts_with("docker exec")),
+        "nothing may run in the container: {calls:?}"
+    );
+}
+
+/// `cluster down` deletes `name` through kind, and `cluster status` then finds no cluster
+/// under the default name.
+fn down_and_gone(fakes: &Fakes, test: &Test, name: &str) {
+    test.run(&["cluster", "down"])
+        .success()
+        .stdout_has(&format!("Deleted the kind cluster `{name}`"));
+    assert!(
+        fakes
+            .calls()
+            .last()
+            .is_some_and(|c| c.starts_with(&format!("kind delete cluster --name {name} ")))
+    );
+    test.run(&["cluster", "status"])
+        .success()
+        .stdout_has("No kind cluster `ckalab`");
+}
+
 #[test]
 fn cluster_up_makes_the_expected_calls_and_a_second_up_is_a_no_op() {
     let fakes = Fakes::new(&["docker", "kind"]);
@@ -235,18 +261,7 @@ fn cluster_up_makes_the_expected_calls_and_a_second_up_is_a_no_op() {
     assert_eq!(status["context"], "kind-ckalab");
     assert_eq!(status["nodes"].as_array().map(Vec::len), Some(2));
 
-    test.run(&["cluster", "down"])
-        .success()
-        .stdout_has("Deleted");
-    assert!(
-        fakes
-            .calls()
-            .last()
-            .is_some_and(|c| c.starts_with("kind delete cluster --name ckalab"))
-    );
-    test.run(&["cluster", "status"])
-        .success()
-        .stdout_has("No kind cluster");
+    down_and_gone(&fakes, &test, "ckalab");
 }
 
 #[test]
@@ -304,10 +319,7 @@ fn a_container_without_ckalabs_label_is_refused_before_any_exec() {
         .stderr_has("`someone-elses-cluster`");
     let calls = fakes.calls();
     assert!(calls.iter().any(|c| c.starts_with("docker inspect")));
-    assert!(
-        !calls.iter().any(|c| c.starts_with("docker exec")),
-        "nothing ran in the container: {calls:?}"
-    );
+    assert_no_exec(&calls);
 }
 
 #[test]
@@ -318,10 +330,7 @@ fn start_on_kind_refuses_a_foreign_container_before_any_setup() {
         .exit(4)
         .stderr_has("refusing to touch container `ckalab-control-plane`");
     let calls = fakes.calls();
-    assert!(
-        !calls.iter().any(|c| c.starts_with("docker exec")),
-        "no step ran: {calls:?}"
-    );
+    assert_no_exec(&calls);
     test.run(&["check"])
         .exit(2)
         .stderr_has("no lab is in progress");
@@ -363,39 +372,22 @@ fn a_cluster_made_under_another_name_is_the_one_labs_and_cluster_commands_use() 
         calls.contains(&"docker inspect --type container practice-control-plane".to_string()),
         "{calls:?}"
     );
-    assert!(
-        !calls.iter().any(|c| c.starts_with("docker exec")),
-        "{calls:?}"
-    );
+    assert_no_exec(&calls);
 
-    test.run(&["cluster", "down"])
-        .success()
-        .stdout_has("Deleted the kind cluster `practice`");
-    assert!(
-        fakes
-            .calls()
-            .last()
-            .is_some_and(|c| c.starts_with("kind delete cluster --name practice"))
-    );
     // Forgotten once deleted: the default name is back.
-    test.run(&["cluster", "status"])
-        .success()
-        .stdout_has("No kind cluster `ckalab`");
+    down_and_gone(&fakes, &test, "practice");
 }
 
-/// The kubeconfig `cluster up` leaves for `cluster` in ckalab's home.
-fn ckalab_kubeconfig(test: &Test, cluster: &str) {
+/// A lab in progress on `cluster` (whose kubeconfig `cluster up` left in ckalab's home), as
+/// `start` leaves it in `session.json`. `versions` are the Kubernetes and etcd minors `start`
+/// read from the node: absent in sessions written before ckalab kept them.
+fn kind_session(test: &Test, cluster: &str, versions: Option<(u32, u32)>) {
     std::fs::create_dir_all(kind_dir(test)).expect("kind dir");
     std::fs::write(
         kind_dir(test).join(format!("{cluster}.kubeconfig")),
         KUBECONFIG.replace("kind-ckalab", &format!("kind-{cluster}")),
     )
     .expect("kubeconfig");
-}
-
-/// A lab in progress on kind, as `start` leaves it in `session.json`; `kind` is what `start`
-/// learnt of the cluster, absent in sessions written before ckalab kept it.
-fn kind_session(test: &Test, kind: Option<serde_json::Value>) {
     let mut session = serde_json::json!({
         "attempt_id": 1,
         "lab_id": "runtime-endpoint",
@@ -407,10 +399,12 @@ fn kind_session(test: &Test, kind: Option<serde_json::Value>) {
         "solution_revealed": false,
         "passed_at": null,
     });
-    if let Some(kind) = kind {
-        session["kind"] = kind;
+    if let Some((kubernetes_minor, etcd_minor)) = versions {
+        session["kind"] = serde_json::json!({
+            "cluster": cluster,
+            "versions": {"kubernetes_minor": kubernetes_minor, "etcd_minor": etcd_minor},
+        });
     }
-    std::fs::create_dir_all(test.home()).expect("home");
     std::fs::write(test.home().join("session.json"), session.to_string()).expect("session");
 }
 
@@ -418,14 +412,7 @@ fn kind_session(test: &Test, kind: Option<serde_json::Value>) {
 fn commands_after_start_reuse_the_sessions_cluster_and_versions() {
     let fakes = Fakes::new(&["docker", "kind"]);
     let test = fakes.test("practice");
-    ckalab_kubeconfig(&test, "practice");
-    kind_session(
-        &test,
-        Some(serde_json::json!({
-            "cluster": "practice",
-            "versions": {"kubernetes_minor": 33, "etcd_minor": 5},
-        })),
-    );
+    kind_session(&test, "practice", Some((33, 5)));
     test.run(&["shell", "-c", "true"]).success();
     assert_eq!(
         fakes.calls(),
@@ -447,8 +434,7 @@ fn commands_after_start_reuse_the_sessions_cluster_and_versions() {
 fn a_session_without_the_clusters_versions_reads_them_from_the_node() {
     let fakes = Fakes::new(&["docker", "kind"]);
     let test = fakes.test("ckalab");
-    ckalab_kubeconfig(&test, "ckalab");
-    kind_session(&test, None);
+    kind_session(&test, "ckalab", None);
     test.run(&["shell", "-c", "true"]).success();
     let calls = fakes.calls();
     assert_eq!(
@@ -465,14 +451,7 @@ fn a_session_without_the_clusters_versions_reads_them_from_the_node() {
 fn stop_on_kind_ends_the_lab_puts_back_its_files_and_keeps_the_cluster() {
     let fakes = Fakes::new(&["docker", "kind"]);
     let test = fakes.test("ckalab");
-    ckalab_kubeconfig(&test, "ckalab");
-    kind_session(
-        &test,
-        Some(serde_json::json!({
-            "cluster": "ckalab",
-            "versions": {"kubernetes_minor": 35, "etcd_minor": 6},
-        })),
-    );
+    kind_session(&test, "ckalab", Some((35, 6)));
     test.run(&["stop"])
         .success()
         .stdout_has("Ended the lab and put back 0 file(s)")
@@ -493,7 +472,7 @@ fn stop_on_kind_ends_the_lab_puts_back_its_files_and_keeps_the_cluster() {
         .stderr_has("no lab is in progress");
 
     // Without docker the lab still ends, and the learner is told when its files go back.
-    kind_session(&test, None);
+    kind_session(&test, "ckalab", None);
     let test = test.env("PATH", "/nonexistent");
     test.run(&["stop"])
         .success()
@@ -518,11 +497,10 @@ fn a_kind_cluster_ckalab_did_not_create_is_never_adopted_or_changed() {
         .exit(4)
         .stderr_has("`ckalab cluster up` did not create it");
     let calls = fakes.calls();
+    assert_no_exec(&calls);
     assert!(
-        !calls
-            .iter()
-            .any(|c| c.starts_with("docker exec") || c.starts_with("kind create")),
-        "nothing ran in it and nothing was created: {calls:?}"
+        !calls.iter().any(|c| c.starts_with("kind create")),
+        "{calls:?}"
     );
 }
 
@@ -541,10 +519,7 @@ fn a_cluster_recreated_behind_ckalabs_back_is_refused_before_any_exec() {
         .stderr_has("publishes its API server on port 40123")
         .stderr_has("recreated without ckalab");
     let calls = fakes.calls().split_off(before);
-    assert!(
-        !calls.iter().any(|c| c.starts_with("docker exec")),
-        "{calls:?}"
-    );
+    assert_no_exec(&calls);
 }
 
 #[test]
