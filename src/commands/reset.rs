@@ -62,7 +62,9 @@ fn reset_kind(
     session: &Session,
 ) -> Result<ExitStatus> {
     let backend = super::open_backend(home, BackendKind::Kind, Some(session))?;
-    let count = put_back_and_restart(&backend)?;
+    let count = put_back_on_kind(&backend)?;
+    // Even with nothing to put back: a unit the learner stopped comes back too.
+    restart_runtime_and_kubelet(&backend)?;
     rt.block_on(wait_healthy(&backend, Duration::from_secs(180)))?;
     ui.line(format!(
         "Put back {count} file(s) the lab had changed; ckalab's kind cluster is healthy."
@@ -78,18 +80,24 @@ fn put_back_on_kind(backend: &Backend) -> Result<usize> {
 }
 
 /// Puts back the files a lab's setup changed on the kind node and, when there were any,
-/// restarts containerd and the kubelet so both read their files again (the kubelet also
-/// recreates the static pods whose manifests changed). Returns how many files went back.
+/// restarts containerd and the kubelet so both read them. Returns how many went back.
 pub(super) fn put_back_and_restart(backend: &Backend) -> Result<usize> {
     let count = put_back_on_kind(backend)?;
     if count > 0 {
-        for unit in ["containerd", "kubelet"] {
-            backend
-                .unit(unit, UnitAction::Restart)
-                .map_err(|e| Error::System(e.to_string()))?;
-        }
+        restart_runtime_and_kubelet(backend)?;
     }
     Ok(count)
+}
+
+/// Restarts containerd and the kubelet so both read their files again (the kubelet also
+/// recreates the static pods whose manifests changed).
+fn restart_runtime_and_kubelet(backend: &Backend) -> Result<()> {
+    for unit in ["containerd", "kubelet"] {
+        backend
+            .unit(unit, UnitAction::Restart)
+            .map_err(|e| Error::System(e.to_string()))?;
+    }
+    Ok(())
 }
 
 /// Stops the node, restores what setup recorded, starts it again and waits until it is healthy.

@@ -1,8 +1,8 @@
 //! Kubernetes-level checks on a kind cluster through the kube crate: a node is Ready, an object
-//! exists (with its data), a pod is in a phase, the API server answers `/readyz`. The client is built from the
-//! `kind-<cluster>` context of ckalab's own kubeconfig — never the learner's current context —
-//! with retries off and short timeouts, so a grader facing a deliberately broken API server
-//! answers in seconds instead of retrying for minutes.
+//! exists (with its data), a pod is in a phase, the API server answers `/readyz`. The client is
+//! built from the `kind-<cluster>` context of ckalab's own kubeconfig — never the learner's
+//! current context — with retries off and short timeouts, so a grader facing a deliberately
+//! broken API server answers in seconds instead of retrying for minutes.
 
 use std::collections::BTreeMap;
 use std::path::Path;
