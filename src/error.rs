@@ -110,3 +110,19 @@ impl Error {
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// An error with its causes, for libraries whose top message hides why: kube says only
+/// `ServiceError: client error (Connect)` (refused? an expired certificate?), tera only
+/// "failed to render". A cause the text already holds is not repeated.
+pub fn with_causes(err: &dyn std::error::Error) -> String {
+    let mut text = err.to_string();
+    let mut next = err.source();
+    while let Some(cause) = next {
+        let said = cause.to_string();
+        if !text.contains(&said) {
+            text = format!("{text}: {said}");
+        }
+        next = cause.source();
+    }
+    text
+}

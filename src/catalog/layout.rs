@@ -103,17 +103,9 @@ impl NodeLayout {
         context.insert("ports", &self.ports);
         context.insert("etcd_restore_tool", &self.etcd_restore_tool);
         context.insert("kubelet_endpoint_file", &self.kubelet_endpoint_file);
-        tera::Tera::one_off(template, &context, false).map_err(|err| {
-            // tera's top-level message is vague ("failed to render"); its sources say why.
-            let mut text = err.to_string();
-            let mut source = std::error::Error::source(&err);
-            while let Some(inner) = source {
-                text.push_str(": ");
-                text.push_str(&inner.to_string());
-                source = inner.source();
-            }
-            text
-        })
+        // tera's top-level message is vague ("failed to render"); its sources say why.
+        tera::Tera::one_off(template, &context, false)
+            .map_err(|err| crate::error::with_causes(&err))
     }
 }
 

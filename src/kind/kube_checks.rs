@@ -197,7 +197,10 @@ pub async fn readyz(client: &Client, check: &str) -> CheckResult {
         ),
         Err(err) => CheckResult::fail(
             check,
-            format!("the API server does not answer: {}", with_causes(&err)),
+            format!(
+                "the API server does not answer: {}",
+                crate::error::with_causes(&err)
+            ),
         ),
     }
 }
@@ -208,24 +211,9 @@ fn cannot_look(check: &str, err: &kube::Error) -> CheckResult {
         check,
         format!(
             "cannot ask the API server ({}); `ckalab cluster status` shows the cluster",
-            with_causes(err)
+            crate::error::with_causes(err)
         ),
     )
-}
-
-/// An error with its causes. kube says only `ServiceError: client error (Connect)`; why the
-/// connection failed (refused, an expired certificate) is further down the source chain.
-fn with_causes(err: &dyn std::error::Error) -> String {
-    let mut text = err.to_string();
-    let mut next = err.source();
-    while let Some(cause) = next {
-        let said = cause.to_string();
-        if !text.contains(&said) {
-            text = format!("{text}: {said}");
-        }
-        next = cause.source();
-    }
-    text
 }
 
 #[cfg(test)]
