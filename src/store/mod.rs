@@ -278,25 +278,23 @@ impl Store {
     /// The kind cluster ckalab created most recently and has not deleted, if any: the one labs
     /// run on.
     pub fn newest_cluster(&self) -> Result<Option<ClusterRecord>, StoreError> {
-        let mut stmt = self
-            .conn
-            .prepare(
+        self.conn
+            .query_row(
                 "SELECT name, provider, config, kubeconfig, created_at FROM clusters
                  ORDER BY created_at DESC, rowid DESC LIMIT 1",
+                [],
+                |row| {
+                    Ok(ClusterRecord {
+                        name: row.get(0)?,
+                        provider: row.get(1)?,
+                        config: row.get(2)?,
+                        kubeconfig: row.get(3)?,
+                        created_at: ts(row.get(4)?),
+                    })
+                },
             )
-            .map_err(|e| self.err(e))?;
-        let mut rows = stmt
-            .query_map([], |row| {
-                Ok(ClusterRecord {
-                    name: row.get(0)?,
-                    provider: row.get(1)?,
-                    config: row.get(2)?,
-                    kubeconfig: row.get(3)?,
-                    created_at: ts(row.get(4)?),
-                })
-            })
-            .map_err(|e| self.err(e))?;
-        rows.next().transpose().map_err(|e| self.err(e))
+            .optional()
+            .map_err(|e| self.err(e))
     }
 
     /// Records the start of an attempt and returns its id.
