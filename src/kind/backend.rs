@@ -64,8 +64,7 @@ impl KindBackend {
         cluster: &Cluster,
         known: Option<KindVersions>,
     ) -> Result<KindBackend, super::cluster::ClusterError> {
-        let node = cluster.control_plane()?;
-        cluster.verify_context(&node)?;
+        let node = cluster.owned_control_plane()?;
         let versions = match known {
             Some(versions) => versions,
             None => KindVersions::read(&node)?,

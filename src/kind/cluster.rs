@@ -127,8 +127,7 @@ impl Cluster {
         }
         if self.exists()? {
             // A cluster of this name that ckalab did not create is not adopted.
-            let node = self.control_plane()?;
-            self.verify_context(&node)?;
+            let node = self.owned_control_plane()?;
             if missing_tools(&node).is_empty() {
                 return Ok(Up::AlreadyUp);
             }
@@ -196,10 +195,18 @@ impl Cluster {
         )?)
     }
 
+    /// The control plane of a cluster ckalab created: its label verified, and ckalab's kube
+    /// context shown to reach it. What labs and a repeated `up` work on.
+    pub fn owned_control_plane(&self) -> Result<KindNode, ClusterError> {
+        let node = self.control_plane()?;
+        self.verify_context(&node)?;
+        Ok(node)
+    }
+
     /// ckalab's kubeconfig for this cluster, written by `cluster up`, must hold the
     /// `kind-<name>` context and point it at the port this control plane publishes its API
     /// server on: then the API checks reach this cluster and no other.
-    pub fn verify_context(&self, control_plane: &KindNode) -> Result<(), ClusterError> {
+    fn verify_context(&self, control_plane: &KindNode) -> Result<(), ClusterError> {
         let refuse = |reason: String| ClusterError::NotCreatedByCkalab {
             cluster: self.name.clone(),
             reason,
