@@ -80,6 +80,9 @@ say "node Ready"
 wait_ready True 120
 wait_for "/api/v1/nodes/$node" 200 10 "$out/node-ready.json"
 
+say "core API discovery"
+wait_for "/api/v1" 200 10 "$out/api-v1.json"
+
 say "ConfigMap found and 404"
 k create namespace "$namespace" --dry-run=client -o yaml | k apply -f - >/dev/null
 k -n "$namespace" create configmap app-config \

@@ -1,6 +1,7 @@
 //! Errors a user can hit, each saying what happened and what to do next, and the exit codes
 //! they map to.
 
+use crate::backend::sandbox::SandboxError;
 use crate::catalog::CatalogErrors;
 use crate::home::HomeError;
 use crate::store::StoreError;
@@ -48,16 +49,30 @@ pub enum Error {
     #[error(transparent)]
     Home(#[from] HomeError),
     #[error(transparent)]
-    Sandbox(#[from] crate::sandbox::SandboxError),
+    Sandbox(#[from] crate::backend::sandbox::SandboxError),
+    /// A node that did not become healthy, on either backend.
+    #[error("the {node} is not healthy: {reason}\nhint: {hint}")]
+    Unhealthy {
+        node: String,
+        reason: String,
+        hint: &'static str,
+    },
+    /// The learner asked for a lab on a backend it does not run on.
+    #[error("lab `{lab}` does not run on the {backend} backend\nhint: its backends are {known}")]
+    UnsupportedBackend {
+        lab: String,
+        backend: crate::catalog::BackendKind,
+        known: String,
+    },
     /// The kind cluster could not be created, reached or changed.
     #[error(transparent)]
-    Cluster(crate::kind::cluster::ClusterError),
+    Cluster(crate::backend::kind::cluster::ClusterError),
     /// A command that needs a lab in progress ran without one.
     #[error(
         "no lab is in progress\nhint: `ckalab labs` lists the labs; `ckalab start <lab>` starts one"
     )]
     NoLab,
-    /// A lab's own step failed: a bug in the lab or a broken node.
+    /// A lab's own step failed: a bug in the lab or a node in a state the lab cannot act on.
     #[error(
         "{0}\nhint: `ckalab reset` rebuilds the node; if this keeps happening, the lab is broken: please report it"
     )]
@@ -87,6 +102,7 @@ impl Error {
                 ExitStatus::Usage
             }
             Error::UnknownVariant { .. }
+            | Error::UnsupportedBackend { .. }
             | Error::NoLab
             | Error::Usage(_)
             | Error::Store(StoreError::Import { .. }) => ExitStatus::Usage,
@@ -96,10 +112,18 @@ impl Error {
             | Error::Store(_)
             | Error::Home(_)
             | Error::System(_)
+            | Error::Unhealthy { .. }
             | Error::Cluster(_) => ExitStatus::Environment,
-            // A node that cannot run means the lab cannot be graded: INVALID, not a wrong answer.
-            Error::Sandbox(_) => ExitStatus::Invalid,
-            Error::Output(_) | Error::Step(_) => ExitStatus::Fail,
+            Error::Sandbox(err) => match err {
+                // The node or a tool it runs is missing: ckalab cannot look, as on kind.
+                SandboxError::MissingTool { .. } | SandboxError::Absent => ExitStatus::Invalid,
+                SandboxError::PathTooLong(_)
+                | SandboxError::Build { .. }
+                | SandboxError::Unhealthy { .. } => ExitStatus::Environment,
+            },
+            // A step ckalab could not carry out is never the learner's wrong answer.
+            Error::Step(_) => ExitStatus::Invalid,
+            Error::Output(_) => ExitStatus::Fail,
         }
     }
 
@@ -125,4 +149,43 @@ pub fn with_causes(err: &dyn std::error::Error) -> String {
         next = cause.source();
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::BackendKind;
+
+    /// The same condition exits the same way on both backends, as the README's table says.
+    #[test]
+    fn exit_codes_follow_the_readme() {
+        let unhealthy = Error::Unhealthy {
+            node: "kind node ckalab-control-plane".into(),
+            reason: "etcd is healthy: refused".into(),
+            hint: "",
+        };
+        assert_eq!(unhealthy.exit_status(), ExitStatus::Environment);
+        let sandbox_unhealthy = Error::Sandbox(SandboxError::Unhealthy {
+            reason: "the node agent exited".into(),
+            log: "agent.log".into(),
+            journals: "journal".into(),
+        });
+        assert_eq!(sandbox_unhealthy.exit_status(), ExitStatus::Environment);
+        let elsewhere = Error::UnsupportedBackend {
+            lab: "etcd-restore".into(),
+            backend: BackendKind::Sandbox,
+            known: "kind".into(),
+        };
+        assert_eq!(elsewhere.exit_status(), ExitStatus::Usage);
+        let step = Error::Step(crate::engine::steps::StepError {
+            index: 1,
+            kind: "replace_text",
+            fault: crate::engine::fault::Fault::cluster("no such text"),
+        });
+        assert_eq!(step.exit_status(), ExitStatus::Invalid);
+        assert_eq!(
+            Error::Sandbox(SandboxError::Absent).exit_status(),
+            ExitStatus::Invalid
+        );
+    }
 }

@@ -3,6 +3,8 @@
 //! The command line (`cli`, `commands`) parses and presents; the core modules
 //! (`catalog`, `store`, `doctor`, `ui`) do the work and never see clap types.
 
+pub mod atomic_file;
+pub mod backend;
 pub mod catalog;
 mod cli;
 pub mod clock;
@@ -13,12 +15,10 @@ pub mod engine;
 pub mod error;
 pub mod exam;
 pub mod home;
-pub mod kind;
 pub mod kubelet;
 pub mod pki;
 pub mod progress;
 pub mod quiz;
-pub mod sandbox;
 pub mod session;
 pub mod store;
 pub mod suggest;

@@ -7,8 +7,8 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use crate::catalog::BackendKind;
+use crate::engine::cluster::ClusterTarget;
 use crate::home::Home;
-use crate::kind::backend::KindTarget;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Session {
@@ -16,9 +16,9 @@ pub struct Session {
     pub lab_id: String,
     pub variant: Option<String>,
     pub backend: BackendKind,
-    /// On kind: the cluster and its versions, as `start` found them.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub kind: Option<KindTarget>,
+    /// The cluster and its versions, as `start` found them (kind; the sandbox keeps none).
+    #[serde(default, alias = "kind", skip_serializing_if = "Option::is_none")]
+    pub target: Option<ClusterTarget>,
     pub started_at: Timestamp,
     pub blind: bool,
     pub hints_shown: u32,
@@ -33,15 +33,29 @@ fn path(home: &Home) -> PathBuf {
 
 impl Session {
     pub fn load(home: &Home) -> Option<Session> {
-        crate::sandbox::state::read_json(&path(home))
+        crate::atomic_file::read_json(&path(home))
     }
 
-    pub fn save(&self, home: &Home) -> std::io::Result<()> {
-        crate::sandbox::state::write_json(&path(home), self)
+    pub fn save(&self, home: &Home) -> crate::error::Result<()> {
+        crate::atomic_file::write_json(&path(home), self).map_err(|e| {
+            crate::error::Error::System(format!(
+                "cannot save the lab in progress to {}: {e}\nhint: check free disk space and the permissions of CKALAB_HOME",
+                path(home).display()
+            ))
+        })
     }
 
     pub fn clear(home: &Home) {
         let _ = std::fs::remove_file(path(home));
+    }
+
+    /// The backend and cluster a node command acts on: the lab in progress's, else the sandbox
+    /// node.
+    pub fn node_of(session: Option<&Session>) -> (BackendKind, Option<&ClusterTarget>) {
+        match session {
+            Some(session) => (session.backend, session.target.as_ref()),
+            None => (BackendKind::Sandbox, None),
+        }
     }
 
     /// Seconds on the clock: until the pass, or until now.

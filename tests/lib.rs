@@ -10,6 +10,7 @@ mod kind;
 mod kind_e2e;
 mod labs;
 mod lessons;
+mod lifecycle;
 mod output;
 mod progress;
 mod quiz;

@@ -4,7 +4,7 @@
 
 use serde::Deserialize;
 
-use super::step::ObjectKind;
+use super::step::core_v1;
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
@@ -23,9 +23,13 @@ pub enum Check {
     EtcdHealthy,
     /// A certificate is valid now and for `days` more days, and signed by `ca`.
     CertValid { cert: String, ca: String, days: u32 },
-    /// An object exists (through the cluster's storage), with the given data when given.
+    /// An object exists, asked of the API server, with the given data when given (a Secret's
+    /// values compared decoded).
     ObjectExists {
-        kind: ObjectKind,
+        #[serde(default = "core_v1")]
+        api_version: String,
+        kind: String,
+        #[serde(default)]
         namespace: String,
         name: String,
         #[serde(default)]

@@ -22,11 +22,15 @@ pub struct Lab {
     pub backends: Vec<BackendKind>,
     /// The id of the lesson in `content/lessons/` that teaches what the lab needs.
     pub lesson: String,
-    /// Labs that cannot be broken on the same node at once (fixing one needs what the other
-    /// breaks). An exam whose tasks share a node never draws them together; the relation is
-    /// symmetric, so listing it on one side is enough.
+    /// The parts of the node the lab leaves broken (or that its fix replaces, as a restore
+    /// replaces etcd's data). A lab that needs one of them is never drawn with it on a shared
+    /// node.
     #[serde(default)]
-    pub conflicts_with: Vec<String>,
+    pub breaks: Vec<super::part::Part>,
+    /// What the lab needs working besides what its checks already ask for (see
+    /// `Check::needs`).
+    #[serde(default)]
+    pub needs: Vec<super::part::Part>,
     /// How the breakage looks from outside, without saying what was broken (cold diagnosis).
     pub symptom: String,
     /// The task text: a tera template rendered with the backend's real paths, ports and names.

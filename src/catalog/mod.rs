@@ -7,6 +7,7 @@ mod error;
 pub mod lab;
 pub mod layout;
 pub mod lesson;
+pub mod part;
 pub mod quiz;
 pub mod step;
 
@@ -165,7 +166,7 @@ impl Catalog {
         };
         for lab in &catalog.labs {
             let (path, text) = &lab_texts[&lab.id];
-            errors.extend(catalog.validate_lab(lab, path, text, &unparsed_labs));
+            errors.extend(catalog.validate_lab(lab, path, text));
         }
         errors.extend(catalog.validate_lessons(&unparsed_labs));
         errors.extend(catalog.validate_quiz());
@@ -210,27 +211,11 @@ impl Catalog {
         self.lessons.iter().flat_map(Lesson::names)
     }
 
-    fn validate_lab(
-        &self,
-        lab: &Lab,
-        path: &str,
-        text: &str,
-        unparsed_labs: &BTreeSet<String>,
-    ) -> Vec<CatalogError> {
+    fn validate_lab(&self, lab: &Lab, path: &str, text: &str) -> Vec<CatalogError> {
         let mut errors = Vec::new();
         let mut problem = |field: &str, message: String, hint: &str| {
             errors.push(CatalogError::at(path, field_line(text, field), message).hint(hint));
         };
-        for other in &lab.conflicts_with {
-            // A lab whose file did not parse is already reported.
-            if self.lab(other).is_none() && !unparsed_labs.contains(other) {
-                problem(
-                    "conflicts_with",
-                    format!("`{other}` in conflicts_with is not a lab"),
-                    "list lab ids (folder names under labs/)",
-                );
-            }
-        }
         if !(1..=5).contains(&lab.difficulty) {
             problem(
                 "difficulty",

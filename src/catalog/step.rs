@@ -64,9 +64,12 @@ pub enum Step {
     /// Restores an etcd snapshot into a new data directory (`data_dir` must not exist), with
     /// the tool the node's etcd version needs (`etcdctl` on 3.4/3.5, `etcdutl` on 3.6).
     EtcdRestore { snapshot: String, data_dir: String },
-    /// Creates or replaces an object through the cluster's storage.
+    /// Creates or replaces an object holding `data` (a ConfigMap, or a Secret whose values are
+    /// given in clear), and its namespace.
     PutObject {
-        kind: ObjectKind,
+        #[serde(default = "core_v1")]
+        api_version: String,
+        kind: String,
         namespace: String,
         name: String,
         #[serde(default)]
@@ -74,7 +77,10 @@ pub enum Step {
     },
     /// Deletes an object; an object already absent is fine.
     DeleteObject {
-        kind: ObjectKind,
+        #[serde(default = "core_v1")]
+        api_version: String,
+        kind: String,
+        #[serde(default)]
         namespace: String,
         name: String,
     },
@@ -96,9 +102,7 @@ pub enum Step {
     Run(Vec<String>),
 }
 
-/// The kinds of Kubernetes objects labs create and check.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
-pub enum ObjectKind {
-    ConfigMap,
-    Secret,
+/// The core group's version, where ConfigMaps, Secrets, Pods and Nodes live.
+pub fn core_v1() -> String {
+    "v1".to_string()
 }

@@ -2,7 +2,7 @@ use clap::Args;
 
 use super::{current_lab, open_store, runtime};
 use crate::engine::checks;
-use crate::error::{Error, ExitStatus, Result};
+use crate::error::{ExitStatus, Result};
 use crate::store::Verdict;
 use crate::ui::Ui;
 
@@ -19,16 +19,14 @@ pub fn run(ui: &mut Ui, args: CheckArgs) -> Result<ExitStatus> {
     let (home, catalog, mut session, backend) = current_lab()?;
     let lab = super::find_lab(&catalog, &session.lab_id)?;
     let rt = runtime()?;
-    let report = rt.block_on(checks::grade_all(&backend, &lab.checks));
+    let report = rt.block_on(checks::grade_all(backend.as_ref(), &lab.checks));
     let now = crate::clock::now();
     let mut store = open_store()?;
     let outcomes: Vec<_> = report.checks.iter().map(|c| c.outcome()).collect();
     store.record_grading(session.attempt_id, now, report.verdict, &outcomes)?;
     if report.verdict == Verdict::Pass && session.passed_at.is_none() {
         session.passed_at = Some(now);
-        session
-            .save(&home)
-            .map_err(|e| Error::System(format!("cannot save the session: {e}")))?;
+        session.save(&home)?;
     }
     let elapsed = session.elapsed(now);
 

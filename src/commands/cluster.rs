@@ -1,10 +1,10 @@
 use clap::{Args, Subcommand};
 
 use super::open_store;
+use crate::backend::kind::cli::DEFAULT_CLUSTER;
+use crate::backend::kind::cluster::{Cluster, Up};
 use crate::error::{Error, ExitStatus, Result};
 use crate::home::Home;
-use crate::kind::cli::DEFAULT_CLUSTER;
-use crate::kind::cluster::{Cluster, Up};
 use crate::store::ClusterRecord;
 use crate::ui::Ui;
 
@@ -120,12 +120,12 @@ pub fn run(ui: &mut Ui, args: ClusterArgs) -> Result<ExitStatus> {
 fn named_or_in_use(home: &Home, name: Option<String>) -> Cluster {
     match name {
         Some(name) => Cluster::new(home, &name),
-        None => super::kind_cluster(home),
+        None => crate::backend::kind_cluster(home),
     }
 }
 
-impl From<crate::kind::cluster::ClusterError> for Error {
-    fn from(err: crate::kind::cluster::ClusterError) -> Error {
+impl From<crate::backend::kind::cluster::ClusterError> for Error {
+    fn from(err: crate::backend::kind::cluster::ClusterError) -> Error {
         Error::Cluster(err)
     }
 }

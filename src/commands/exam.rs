@@ -1,25 +1,20 @@
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
-
 use clap::{Args, Subcommand};
-use jiff::{SignedDuration, Timestamp};
+use jiff::SignedDuration;
 use serde::Serialize;
 
-use super::start::{choose_backend, verify_broken, wait_healthy};
+use super::start::choose_backend;
 use super::{Spinner, open_store, runtime};
-use crate::catalog::{BackendKind, Catalog, Lab};
+use crate::backend;
+use crate::catalog::Catalog;
 use crate::clock::human_duration;
-use crate::engine::backend::Backend;
-use crate::engine::checks;
-use crate::engine::report::Report;
-use crate::engine::steps::run_setup;
 use crate::error::{Error, ExitStatus, Result};
-use crate::exam::draw::{Draw, DrawnTask};
-use crate::exam::score::{PASS_MARK, exam_result, task_score};
-use crate::exam::{ExamState, task_node_dir};
+use crate::exam::draw::Draw;
+use crate::exam::grading::{self, exam_backend, seconds_until};
+use crate::exam::preflight::{Preflight, prepare_tasks};
+use crate::exam::score::{PASS_MARK, exam_result};
+use crate::exam::{ExamState, proctor};
 use crate::home::Home;
-use crate::sandbox::SandboxNode;
-use crate::store::{ExamRow, ExamTaskRow, NewExamTask, ReplacementRow, Store, Verdict};
+use crate::store::{ExamRow, ExamTaskRow, NewExamTask, ReplacementRow, Store};
 use crate::ui::{Table, Ui};
 
 /// A timed mock exam: tasks drawn across the CKA domains by their weights, a hard deadline,
@@ -108,9 +103,7 @@ fn start(ui: &mut Ui, args: StartArgs) -> Result<ExitStatus> {
         )));
     }
     let backend_kind = choose_backend(ui, &home, args.backend.as_deref())?;
-    // Task nodes an interrupted pre-flight left behind go first.
-    remove_task_nodes(&home);
-    if backend_kind == BackendKind::Kind
+    if backend::shares_nodes(backend_kind)
         && let Some(lab) =
             crate::session::Session::load(&home).filter(|s| s.backend == backend_kind)
     {
@@ -121,69 +114,20 @@ fn start(ui: &mut Ui, args: StartArgs) -> Result<ExitStatus> {
         crate::session::Session::clear(&home);
     }
     let seed = args.seed.unwrap_or_else(|| fastrand::u64(..));
-    let shared_node = backend_kind == BackendKind::Kind;
+    let shared_node = backend::shares_nodes(backend_kind);
     let mut draw = Draw::new(&catalog, backend_kind, shared_node, seed);
     let empty = draw.empty_domains();
 
     let rt = runtime()?;
     let progress = Spinner::new();
-    let kind_backend = match backend_kind {
-        BackendKind::Kind => {
-            progress.phase("putting ckalab's kind cluster back in shape");
-            let backend = super::open_backend(&home, BackendKind::Kind, None)?;
-            put_back_kind(&rt, &backend)?;
-            Some(backend)
-        }
-        BackendKind::Sandbox => None,
-    };
-
-    // Pre-flight: every task is set up and proven broken before the clock starts; one that
-    // is not is replaced by the next the seed draws, and reported.
-    let mut kept: Vec<(DrawnTask, Report)> = Vec::new();
-    let mut replaced: Vec<ReplacementRow> = Vec::new();
-    while kept.len() < args.tasks as usize {
-        let Some(task) = draw.next() else { break };
-        let lab = super::find_lab(&catalog, &task.lab_id)?;
-        let position = kept.len() as u32 + 1;
-        progress.phase(&format!("task {position}: {}", lab.title));
-        let outcome = match &kind_backend {
-            Some(backend) => rt.block_on(preflight(backend, lab, task.variant.as_deref())),
-            None => {
-                let node = SandboxNode::create_at(task_node_dir(&home, position))?;
-                node.start_agent()?;
-                let backend = Backend::Sandbox(node.clone());
-                rt.block_on(wait_healthy(&backend, Duration::from_secs(60)))?;
-                let outcome = rt.block_on(preflight(&backend, lab, task.variant.as_deref()));
-                if outcome.is_err() {
-                    node.stop_agent();
-                }
-                outcome
-            }
-        };
-        match outcome {
-            Ok(report) => kept.push((task, report)),
-            Err(reason) => {
-                draw.reject(&task.lab_id);
-                replaced.push(ReplacementRow {
-                    lab_id: task.lab_id.clone(),
-                    variant: task.variant.clone(),
-                    reason,
-                });
-                // On a shared node the rejected setup is undone with everything else, and the
-                // kept tasks are broken again.
-                if let Some(backend) = &kind_backend {
-                    progress.phase("undoing the replaced task");
-                    put_back_kind(&rt, backend)?;
-                    for (task, report) in &mut kept {
-                        let lab = super::find_lab(&catalog, &task.lab_id)?;
-                        *report = rt
-                            .block_on(preflight(backend, lab, task.variant.as_deref()))
-                            .map_err(Error::System)?;
-                    }
-                }
-            }
-        }
-    }
+    let Preflight { kept, replaced } = rt.block_on(prepare_tasks(
+        &home,
+        &catalog,
+        backend_kind,
+        &mut draw,
+        args.tasks as usize,
+        &|phase| progress.phase(phase),
+    ))?;
     progress.finish();
     if kept.is_empty() {
         return Err(Error::System(format!(
@@ -220,7 +164,7 @@ fn start(ui: &mut Ui, args: StartArgs) -> Result<ExitStatus> {
     }
     let state = ExamState {
         exam_id,
-        proctor_pid: spawn_proctor(&home, exam_id)?,
+        proctor_pid: proctor::spawn(&home, exam_id)?,
     };
     state
         .save(&home)
@@ -268,213 +212,17 @@ fn start(ui: &mut Ui, args: StartArgs) -> Result<ExitStatus> {
     Ok(ExitStatus::Success)
 }
 
-/// Sets a task up on its node, proves the break, and checks the task is not already solved.
-/// Returns the checks' results right after setup: they decide what the task's points pay for.
-async fn preflight(
-    backend: &Backend,
-    lab: &Lab,
-    variant: Option<&str>,
-) -> std::result::Result<Report, String> {
-    let variant = variant.and_then(|v| lab.variant(v));
-    run_setup(backend, &lab.setup_steps(variant))
-        .await
-        .map_err(|e| format!("its setup failed: {e}"))?;
-    verify_broken(backend, lab, variant)
-        .await
-        .map_err(|e| format!("the break did not take effect: {e}"))?;
-    let report = checks::grade_all(backend, &lab.checks).await;
-    if report.verdict == Verdict::Pass {
-        return Err("its checks already pass after setup".to_string());
-    }
-    Ok(report)
-}
-
-fn put_back_kind(rt: &tokio::runtime::Runtime, backend: &Backend) -> Result<()> {
-    super::reset::put_back_and_restart(backend)?;
-    rt.block_on(wait_healthy(backend, Duration::from_secs(180)))
-}
-
-/// Starts the detached proctor that grades the exam at its deadline.
-fn spawn_proctor(home: &Home, exam_id: i64) -> Result<u32> {
-    use std::os::unix::process::CommandExt;
-    let failed = |e: std::io::Error| Error::System(format!("cannot start the exam proctor: {e}"));
-    let log = std::fs::File::create(home.root().join("proctor.log")).map_err(failed)?;
-    let exe = std::env::current_exe().map_err(failed)?;
-    let child = Command::new(exe)
-        .args(["__proctor", &exam_id.to_string()])
-        .stdin(Stdio::null())
-        .stdout(log.try_clone().map_err(failed)?)
-        .stderr(log)
-        // Its own process group: closing the terminal (SIGHUP to the group) leaves it running.
-        .process_group(0)
-        .spawn()
-        .map_err(failed)?;
-    Ok(child.id())
-}
-
-/// The proctor: sleeps until the deadline (leaving early when the exam is submitted), then
-/// grades the state as it is at the deadline and frees the nodes.
+/// The proctor's process: grades the exam at its deadline.
 pub fn proctor(exam_id: i64) -> Result<ExitStatus> {
     let home = Home::from_env()?;
     let catalog = Catalog::load()?;
-    let Some(exam) = open_store()?.exam(exam_id)? else {
-        return Ok(ExitStatus::Success);
-    };
-    let remaining = seconds_until(exam.deadline).unsigned_abs();
-    let due = Instant::now() + Duration::from_secs(remaining);
-    loop {
-        // A vanished home or database (a deleted test directory) ends the proctor too.
-        let mut store = open_store()?;
-        match store.exam(exam_id)? {
-            Some(exam) if exam.graded_at.is_none() => {}
-            _ => return Ok(ExitStatus::Success),
-        }
-        if Instant::now() >= due {
-            grade_exam(
-                &home,
-                &catalog,
-                &mut store,
-                &exam,
-                exam.deadline,
-                "deadline",
-            )?;
-            return Ok(ExitStatus::Success);
-        }
-        std::thread::sleep(Duration::from_millis(500).min(due - Instant::now()));
-    }
+    runtime()?.block_on(proctor::watch(&home, &catalog, exam_id))?;
+    Ok(ExitStatus::Success)
 }
 
-/// Grades every task of `exam` as its node is now, records it as graded at `at`, and frees the
-/// nodes. Returns false when someone else (submit or the proctor) graded it first.
-fn grade_exam(
-    home: &Home,
-    catalog: &Catalog,
-    store: &mut Store,
-    exam: &ExamRow,
-    at: Timestamp,
-    by: &str,
-) -> Result<bool> {
-    if !store.claim_exam_grading(exam.id, at, by)? {
-        return Ok(false);
-    }
-    let backend_kind = exam_backend(exam);
-    let rt = runtime()?;
-    let tasks = store.exam_tasks(exam.id)?;
-    let mut scores = Vec::new();
-    for task in &tasks {
-        let lab = super::find_lab(catalog, &task.lab_id)?;
-        let at_setup = store.first_grading(task.attempt_id)?;
-        let report = match task_backend(home, backend_kind, task.position) {
-            Ok(backend) => rt.block_on(checks::grade_all(&backend, &lab.checks)),
-            Err(e) => Report::new(
-                lab.checks
-                    .iter()
-                    .map(|check| {
-                        crate::engine::report::CheckResult::invalid(
-                            &checks::describe(check),
-                            format!("the task's node is gone: {e}"),
-                        )
-                    })
-                    .collect(),
-            ),
-        };
-        let outcomes: Vec<_> = report.checks.iter().map(|c| c.outcome()).collect();
-        store.record_grading(task.attempt_id, at, report.verdict, &outcomes)?;
-        let verdicts: Vec<Verdict> = report.checks.iter().map(|c| c.verdict).collect();
-        let earned = task_score(task.points, &at_setup, &verdicts);
-        store.set_exam_task_score(exam.id, task.position, earned)?;
-        scores.push((earned, task.points));
-    }
-    // The result is written last, once the nodes are freed: a written result means done.
-    free_nodes(home, backend_kind, &rt);
-    let (total, _, passed) = exam_result(&scores);
-    let possible: f64 = scores.iter().map(|(_, p)| p).sum();
-    store.finish_exam(exam.id, total, possible, passed)?;
-    ExamState::clear(home);
-    Ok(true)
-}
-
-/// Whole seconds from now until `at`, 0 once it has passed.
-fn seconds_until(at: Timestamp) -> i64 {
-    (at.as_second() - crate::clock::now().as_second()).max(0)
-}
-
-fn exam_backend(exam: &ExamRow) -> BackendKind {
-    if exam.backend == "kind" {
-        BackendKind::Kind
-    } else {
-        BackendKind::Sandbox
-    }
-}
-
-fn task_backend(home: &Home, backend: BackendKind, position: u32) -> Result<Backend> {
-    match backend {
-        BackendKind::Sandbox => Ok(Backend::Sandbox(SandboxNode::open_at(task_node_dir(
-            home, position,
-        ))?)),
-        BackendKind::Kind => super::open_backend(home, BackendKind::Kind, None),
-    }
-}
-
-/// After grading nothing may change the result: sandbox task nodes are stopped and removed;
-/// on kind the tasks' files are put back, as `reset` does.
-fn free_nodes(home: &Home, backend: BackendKind, rt: &tokio::runtime::Runtime) {
-    match backend {
-        BackendKind::Sandbox => remove_task_nodes(home),
-        BackendKind::Kind => {
-            if let Ok(backend) = super::open_backend(home, BackendKind::Kind, None) {
-                let _ = put_back_kind(rt, &backend);
-            }
-        }
-    }
-}
-
-/// Stops and removes every sandbox exam node (`sandbox/exam-N`).
-fn remove_task_nodes(home: &Home) {
-    let Ok(entries) = std::fs::read_dir(home.sandbox_dir()) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        if entry.file_name().to_string_lossy().starts_with("exam-") {
-            if let Ok(node) = SandboxNode::open_at(entry.path()) {
-                node.stop_agent();
-            }
-            let _ = std::fs::remove_dir_all(entry.path());
-        }
-    }
-}
-
-/// Before any exam command: an exam past its deadline is graded. The proctor normally did it
-/// at the deadline; if it is still at it, wait for it; if it is gone (the machine was off),
-/// grade now and say so.
+/// Grades an exam past its deadline before anything else is shown (see `grading::settle`).
 fn settle(home: &Home, catalog: &Catalog, store: &mut Store) -> Result<()> {
-    let Some(exam) = store.exams()?.into_iter().next() else {
-        return Ok(());
-    };
-    let done = |store: &Store| -> Result<bool> {
-        Ok(store
-            .exam(exam.id)?
-            .is_none_or(|e| e.graded_at.is_some() && e.passed.is_some()))
-    };
-    if done(store)? || (exam.graded_at.is_none() && crate::clock::now() < exam.deadline) {
-        return Ok(());
-    }
-    // Past the deadline, or being graded: the proctor (or a submit) is at it.
-    let proctor_alive =
-        ExamState::load(home).is_some_and(|s| s.exam_id == exam.id && s.proctor_alive());
-    if proctor_alive || exam.graded_at.is_some() {
-        let waited = Instant::now();
-        while waited.elapsed() < Duration::from_secs(120) {
-            if done(store)? {
-                return Ok(());
-            }
-            std::thread::sleep(Duration::from_millis(250));
-        }
-    }
-    if exam.graded_at.is_none() {
-        grade_exam(home, catalog, store, &exam, crate::clock::now(), "late")?;
-    }
-    Ok(())
+    runtime()?.block_on(grading::settle(home, catalog, store))
 }
 
 /// The exam to show: the running one, else the latest.
@@ -660,20 +408,17 @@ fn task(ui: &mut Ui, number: u32) -> Result<ExitStatus> {
     let exam = running_exam(&home, &catalog, &mut store)?;
     let row = task_row(&store, &exam, number)?;
     let lab = super::find_lab(&catalog, &row.lab_id)?;
-    let backend = task_backend(&home, exam_backend(&exam), number)?;
+    let backend = backend::open_task(&home, exam_backend(&exam), number)?;
     let layout = backend.layout();
     let count = store.exam_tasks(exam.id)?.len();
     ui.line(ui.bold(format!(
         "Task {number} of {count} · {} points · {}",
         row.points, lab.domain
     )))?;
-    ui.line(ui.dim(match &backend {
-        Backend::Sandbox(node) => format!(
-            "Node: {} (its / is this directory) · `ckalab exam shell {number}`",
-            node.root().display()
-        ),
-        Backend::Kind(_) => format!("Node: {} · `ckalab exam shell {number}`", layout.node_name),
-    }))?;
+    ui.line(ui.dim(format!(
+        "Node: {} · `ckalab exam shell {number}`",
+        backend.describe()
+    )))?;
     ui.line("")?;
     ui.line(layout.render(&lab.task).unwrap_or_default().trim())?;
     Ok(ExitStatus::Success)
@@ -696,8 +441,8 @@ fn shell(ui: &mut Ui, number: u32, command: Option<&str>) -> Result<ExitStatus> 
     let (home, catalog, mut store) = open_exam()?;
     let exam = running_exam(&home, &catalog, &mut store)?;
     task_row(&store, &exam, number)?;
-    let backend = task_backend(&home, exam_backend(&exam), number)?;
-    super::shell::open_shell(ui, &backend, command)
+    let backend = backend::open_task(&home, exam_backend(&exam), number)?;
+    super::shell::open_shell(ui, backend.as_ref(), command)
 }
 
 fn submit(ui: &mut Ui) -> Result<ExitStatus> {
@@ -705,14 +450,14 @@ fn submit(ui: &mut Ui) -> Result<ExitStatus> {
     let exam = running_exam(&home, &catalog, &mut store)?;
     let progress = Spinner::new();
     progress.phase("grading every task");
-    grade_exam(
+    runtime()?.block_on(grading::grade_exam(
         &home,
         &catalog,
         &mut store,
         &exam,
         crate::clock::now(),
         "submit",
-    )?;
+    ))?;
     progress.finish();
     let exam = store.exam(exam.id)?.unwrap_or(exam);
     print_result(ui, &catalog, &exam, &store.exam_tasks(exam.id)?)?;

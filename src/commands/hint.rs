@@ -1,7 +1,7 @@
 use clap::Args;
 
 use super::{current_lab, open_store};
-use crate::error::{Error, ExitStatus, Result};
+use crate::error::{ExitStatus, Result};
 use crate::ui::Ui;
 
 /// Show the next hint for the lab in progress (hints are counted in your record).
@@ -21,9 +21,7 @@ pub fn run(ui: &mut Ui, _args: HintArgs) -> Result<ExitStatus> {
     };
     open_store()?.count_hint(session.attempt_id)?;
     session.hints_shown += 1;
-    session
-        .save(&home)
-        .map_err(|e| Error::System(format!("cannot save the session: {e}")))?;
+    session.save(&home)?;
     let text = backend
         .layout()
         .render(hint)

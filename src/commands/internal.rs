@@ -16,7 +16,7 @@ pub struct AgentArgs {
 }
 
 pub fn agent(args: AgentArgs) -> Result<ExitStatus> {
-    crate::sandbox::agent::run(args.root)
+    crate::backend::sandbox::agent::run(args.root)
         .map_err(|e| Error::System(format!("the node agent failed: {e}")))?;
     Ok(ExitStatus::Success)
 }
@@ -30,7 +30,7 @@ pub struct NodeToolArgs {
 }
 
 pub fn node_tool(args: NodeToolArgs) -> Result<ExitStatus> {
-    let code = crate::sandbox::shell::run_tool(&args.root, &args.tool, &args.args);
+    let code = crate::backend::sandbox::shell::run_tool(&args.root, &args.tool, &args.args);
     std::process::exit(code);
 }
 
@@ -45,7 +45,7 @@ pub fn apply(ui: &mut Ui, _args: ApplyArgs) -> Result<ExitStatus> {
     let (_, catalog, session, backend) = current_lab()?;
     let lab = super::find_lab(&catalog, &session.lab_id)?;
     let variant = session.variant.as_deref().and_then(|v| lab.variant(v));
-    runtime()?.block_on(run_steps(&backend, &lab.near_miss_steps(variant)))?;
+    runtime()?.block_on(run_steps(backend.as_ref(), &lab.near_miss_steps(variant)))?;
     ui.line("near miss applied")?;
     Ok(ExitStatus::Success)
 }

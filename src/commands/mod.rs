@@ -25,6 +25,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::catalog::{Catalog, NodeLayout, Ports};
 use crate::cli::Command;
+use crate::engine::cluster::Backend;
 use crate::error::{Error, ExitStatus, Result};
 use crate::home::Home;
 use crate::session::Session;
@@ -68,56 +69,12 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
 }
 
 /// The lab in progress with its catalog and backend.
-fn current_lab() -> Result<(Home, Catalog, Session, crate::engine::backend::Backend)> {
+fn current_lab() -> Result<(Home, Catalog, Session, Box<dyn Backend>)> {
     let home = Home::from_env()?;
     let catalog = Catalog::load()?;
     let session = Session::load(&home).ok_or(Error::NoLab)?;
-    let backend = open_backend(&home, session.backend, Some(&session))?;
+    let backend = crate::backend::open(&home, session.backend, session.target.as_ref())?;
     Ok((home, catalog, session, backend))
-}
-
-/// The existing node of a backend: the sandbox node directory, or the control plane of a kind
-/// cluster (its label verified before anything runs in it): the session's cluster when it has
-/// one, else ckalab's cluster in use.
-fn open_backend(
-    home: &Home,
-    kind: crate::catalog::BackendKind,
-    session: Option<&Session>,
-) -> Result<crate::engine::backend::Backend> {
-    use crate::engine::backend::Backend;
-    use crate::kind::backend::KindBackend;
-    Ok(match kind {
-        crate::catalog::BackendKind::Sandbox => {
-            Backend::Sandbox(crate::sandbox::SandboxNode::open(home)?)
-        }
-        crate::catalog::BackendKind::Kind => {
-            let backend = match session.and_then(|s| s.kind.as_ref()) {
-                Some(target) => KindBackend::open(
-                    &crate::kind::cluster::Cluster::new(home, &target.cluster),
-                    Some(target.versions),
-                )?,
-                None => KindBackend::open(&kind_cluster(home), None)?,
-            };
-            Backend::Kind(Box::new(backend))
-        }
-    })
-}
-
-/// ckalab's kind cluster in use: the one it created most recently (`cluster up --name`), else
-/// the default `ckalab`.
-fn kind_cluster(home: &Home) -> crate::kind::cluster::Cluster {
-    let name = recorded_cluster(home).unwrap_or_else(|| crate::kind::cli::DEFAULT_CLUSTER.into());
-    crate::kind::cluster::Cluster::new(home, &name)
-}
-
-/// The kind cluster the store says ckalab created most recently. Only an existing store is
-/// opened: asking creates nothing.
-fn recorded_cluster(home: &Home) -> Option<String> {
-    if !home.database().exists() {
-        return None;
-    }
-    let store = Store::open(&home.database()).ok()?;
-    Some(store.newest_cluster().ok()??.name)
 }
 
 fn open_store() -> Result<Store> {
@@ -159,15 +116,13 @@ fn layout_in_use() -> Result<NodeLayout> {
     use crate::catalog::BackendKind;
     let home = Home::from_env()?;
     let session = Session::load(&home);
-    let on_kind = match &session {
-        Some(session) => session.backend == BackendKind::Kind,
-        None => recorded_cluster(&home).is_some(),
+    let (kind, target) = match &session {
+        Some(session) => (session.backend, session.target.as_ref()),
+        None if crate::backend::recorded_cluster(&home).is_some() => (BackendKind::Kind, None),
+        None => (BackendKind::Sandbox, None),
     };
-    if on_kind && let Ok(backend) = open_backend(&home, BackendKind::Kind, session.as_ref()) {
-        return Ok(backend.layout());
-    }
-    match crate::sandbox::SandboxNode::open(&home) {
-        Ok(node) => Ok(node.layout()),
+    match crate::backend::open(&home, kind, target) {
+        Ok(backend) => Ok(backend.layout().clone()),
         Err(_) => preview_layout(),
     }
 }

@@ -249,7 +249,7 @@ fn mastery(catalog: &Catalog, store: &Store) -> Result<Progress> {
 
 fn write_export(store: &Store, path: &std::path::Path) -> Result<()> {
     let document = store.export(crate::clock::now())?;
-    crate::sandbox::state::write_json(path, &document)
+    crate::atomic_file::write_json(path, &document)
         .map_err(|e| Error::System(format!("cannot write {}: {e}", path.display())))
 }
 

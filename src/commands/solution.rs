@@ -2,7 +2,7 @@ use clap::Args;
 
 use super::{current_lab, open_store, runtime};
 use crate::engine::steps::{describe, run_steps};
-use crate::error::{Error, ExitStatus, Result};
+use crate::error::{ExitStatus, Result};
 use crate::ui::Ui;
 
 /// Show the canonical fix of the lab in progress. Your attempt is then marked as revealed.
@@ -20,9 +20,7 @@ pub fn run(ui: &mut Ui, args: SolutionArgs) -> Result<ExitStatus> {
     let steps = lab.solution_steps(variant);
     open_store()?.reveal_solution(session.attempt_id)?;
     session.solution_revealed = true;
-    session
-        .save(&home)
-        .map_err(|e| Error::System(format!("cannot save the session: {e}")))?;
+    session.save(&home)?;
 
     let layout = backend.layout();
     if let Some(v) = variant {
@@ -30,11 +28,11 @@ pub fn run(ui: &mut Ui, args: SolutionArgs) -> Result<ExitStatus> {
     }
     ui.line(ui.bold("The fix"))?;
     for (i, step) in steps.iter().enumerate() {
-        ui.line(format!("{}. {}", i + 1, describe(step, &layout)))?;
+        ui.line(format!("{}. {}", i + 1, describe(step, layout)))?;
     }
     ui.line(ui.dim(format!("(node paths: the node's / is {})", layout.root)))?;
     if args.apply {
-        runtime()?.block_on(run_steps(&backend, &steps))?;
+        runtime()?.block_on(run_steps(backend.as_ref(), &steps))?;
         ui.line("Applied. `ckalab check` grades it.")?;
     }
     Ok(ExitStatus::Success)

@@ -19,11 +19,7 @@ pub fn run(ui: &mut Ui, args: StatusArgs) -> Result<ExitStatus> {
     let layout = backend.layout();
     let task = layout.render(&lab.task).unwrap_or_default();
     let elapsed = session.elapsed(crate::clock::now());
-    // A kind node answered when it was opened; a sandbox node runs while its agent does.
-    let agent_running = match &backend {
-        crate::engine::backend::Backend::Sandbox(_) => backend.node_state().is_ok(),
-        crate::engine::backend::Backend::Kind(_) => true,
-    };
+    let agent_running = backend.is_running();
     if args.json {
         ui.json(&serde_json::json!({
             "lab": lab.id,

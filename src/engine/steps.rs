@@ -6,47 +6,48 @@ use std::time::Duration;
 
 use base64::Engine as _;
 
-use super::backend::{Backend, BackendError};
-use super::changes::Changes;
+use super::cluster::{Backend, ObjectRef};
 use super::edit::{self, Format};
+use super::fault::Fault;
 use super::keypath::KeyPath;
-use crate::catalog::step::{ObjectKind, Step};
-use crate::sandbox::state::UnitAction;
-use crate::store::Verdict;
+use super::node::{COMMAND_TIMEOUT, UNITS, UnitAction};
+use super::undo::UndoLog;
+use super::verdict::Verdict;
+use crate::catalog::step::Step;
 
 /// A step that failed: which one, and why.
 #[derive(Debug, Clone, thiserror::Error)]
-#[error("step {index} ({kind}) failed: {reason}")]
+#[error("step {index} ({kind}) failed: {fault}")]
 pub struct StepError {
     pub index: usize,
     pub kind: &'static str,
-    pub reason: String,
+    pub fault: Fault,
 }
 
 /// Runs `steps` in order, stopping at the first failure.
-pub async fn run_steps(backend: &Backend, steps: &[Step]) -> Result<(), StepError> {
+pub async fn run_steps(backend: &dyn Backend, steps: &[Step]) -> Result<(), StepError> {
     run_recorded(backend, steps, None).await
 }
 
 /// Runs a lab's setup, first recording what each step will change, so `reset` can put it back.
-pub async fn run_setup(backend: &Backend, steps: &[Step]) -> Result<(), StepError> {
-    let mut changes = Changes::load(backend);
+pub async fn run_setup(backend: &dyn Backend, steps: &[Step]) -> Result<(), StepError> {
+    let mut changes = UndoLog::load(backend).await;
     run_recorded(backend, steps, Some(&mut changes)).await
 }
 
 async fn run_recorded(
-    backend: &Backend,
+    backend: &dyn Backend,
     steps: &[Step],
-    mut changes: Option<&mut Changes>,
+    mut changes: Option<&mut UndoLog>,
 ) -> Result<(), StepError> {
     for (i, step) in steps.iter().enumerate() {
-        let failed = |reason| StepError {
+        let failed = |fault| StepError {
             index: i + 1,
             kind: step_kind(step),
-            reason,
+            fault,
         };
         if let Some(changes) = changes.as_deref_mut() {
-            changes.record(backend, step).map_err(failed)?;
+            changes.record(backend, step).await.map_err(failed)?;
         }
         run_step(backend, step).await.map_err(failed)?;
     }
@@ -115,7 +116,7 @@ pub fn describe(step: &Step, layout: &crate::catalog::NodeLayout) -> String {
         Step::Keep(path) => format!("(ckalab keeps {} as it is, for reset)", r(path)),
         Step::Start(unit) => format!("systemctl start {}", r(unit)),
         Step::Stop(unit) => format!("systemctl stop {}", r(unit)),
-        Step::Restart(unit) if crate::sandbox::state::UNITS.contains(&unit.as_str()) => {
+        Step::Restart(unit) if UNITS.contains(&unit.as_str()) => {
             format!("systemctl restart {unit}")
         }
         Step::Restart(pod) => format!(
@@ -135,12 +136,19 @@ pub fn describe(step: &Step, layout: &crate::catalog::NodeLayout) -> String {
             namespace,
             name,
             ..
-        } => format!("create {kind:?} {namespace}/{name}"),
+        } => format!(
+            "kubectl create {} {name} -n {namespace}",
+            kind.to_lowercase()
+        ),
         Step::DeleteObject {
             kind,
             namespace,
             name,
-        } => format!("delete {kind:?} {namespace}/{name}"),
+            ..
+        } => format!(
+            "kubectl delete {} {name} -n {namespace}",
+            kind.to_lowercase()
+        ),
         Step::MakeCert {
             cert, ca, to_days, ..
         } => format!(
@@ -161,141 +169,109 @@ pub fn describe(step: &Step, layout: &crate::catalog::NodeLayout) -> String {
     }
 }
 
-async fn run_step(backend: &Backend, step: &Step) -> Result<(), String> {
+async fn run_step(backend: &dyn Backend, step: &Step) -> Result<(), Fault> {
     let layout = backend.layout();
-    let r = |text: &str| layout.render(text);
-    let err = |e: BackendError| e.to_string();
+    // A template that does not render is the lab's own bug.
+    let r = |text: &str| layout.render(text).map_err(Fault::Grader);
     match step {
-        Step::WriteFile { path, content } => backend.write(&r(path)?, &r(content)?).map_err(err),
+        Step::WriteFile { path, content } => backend.write(&r(path)?, r(content)?.as_bytes()).await,
         Step::SetKey { file, key, value } => {
-            let file = r(file)?;
-            let value = render_value(&layout, value)?;
-            edit_file(backend, &file, |text, format| {
-                edit::set_key(text, format, &parse_key(key)?, &value).map_err(|e| e.to_string())
+            let value = render_value(layout, value).map_err(Fault::Grader)?;
+            let key = parse_key(key)?;
+            edit_file(backend, &r(file)?, |text, format| {
+                edit::set_key(text, format, &key, &value).map_err(|e| e.to_string())
             })
+            .await
         }
         Step::SetRuntimeEndpoint(endpoint) => {
             let endpoint = r(endpoint)?;
             let file = layout.kubelet_endpoint_file.clone();
             if file == crate::kubelet::FLAGS_FILE {
-                let text = backend.read(&file).unwrap_or_default();
-                backend
-                    .write(&file, &crate::kubelet::set_endpoint_flag(&text, &endpoint))
-                    .map_err(err)
+                let text = backend.read_text(&file).await.unwrap_or_default();
+                let text = crate::kubelet::set_endpoint_flag(&text, &endpoint);
+                backend.write(&file, text.as_bytes()).await
             } else {
+                let key = parse_key("containerRuntimeEndpoint")?;
                 edit_file(backend, &file, |text, format| {
-                    let key = parse_key("containerRuntimeEndpoint")?;
                     edit::set_key(text, format, &key, &endpoint.clone().into())
                         .map_err(|e| e.to_string())
                 })
+                .await
             }
         }
-        Step::RemoveKey { file, key } => edit_file(backend, &r(file)?, |text, format| {
-            edit::remove_key(text, format, &parse_key(key)?).map_err(|e| e.to_string())
-        }),
+        Step::RemoveKey { file, key } => {
+            let key = parse_key(key)?;
+            edit_file(backend, &r(file)?, |text, format| {
+                edit::remove_key(text, format, &key).map_err(|e| e.to_string())
+            })
+            .await
+        }
         Step::ReplaceText { file, from, to } => {
-            let (file, from, to) = (r(file)?, r(from)?, r(to)?);
-            let text = backend.read(&file).map_err(err)?;
-            let new = edit::replace_text(&text, &from, &to).map_err(|e| format!("{file}: {e}"))?;
-            backend.write(&file, &new).map_err(err)
+            let (from, to) = (r(from)?, r(to)?);
+            edit_file(backend, &r(file)?, |text, _| {
+                edit::replace_text(text, &from, &to).map_err(|e| e.to_string())
+            })
+            .await
         }
         Step::SetFlag {
             manifest,
             flag,
             value,
         } => {
-            let (file, flag, value) = (r(manifest)?, r(flag)?, r(value)?);
-            let text = backend.read(&file).map_err(err)?;
-            backend
-                .write(
-                    &file,
-                    &edit::set_flag(&text, &flag, &value).map_err(|e| format!("{file}: {e}"))?,
-                )
-                .map_err(err)
+            let (flag, value) = (r(flag)?, r(value)?);
+            edit_file(backend, &r(manifest)?, |text, _| {
+                edit::set_flag(text, &flag, &value).map_err(|e| e.to_string())
+            })
+            .await
         }
         Step::RemoveFlag { manifest, flag } => {
-            let (file, flag) = (r(manifest)?, r(flag)?);
-            let text = backend.read(&file).map_err(err)?;
-            backend
-                .write(
-                    &file,
-                    &edit::remove_flag(&text, &flag).map_err(|e| format!("{file}: {e}"))?,
-                )
-                .map_err(err)
+            let flag = r(flag)?;
+            edit_file(backend, &r(manifest)?, |text, _| {
+                edit::remove_flag(text, &flag).map_err(|e| e.to_string())
+            })
+            .await
         }
-        Step::CopyPath { from, to } => backend.copy(&r(from)?, &r(to)?).map_err(err),
-        Step::MovePath { from, to } => backend.rename(&r(from)?, &r(to)?).map_err(err),
-        Step::RemovePath(path) => backend.remove(&r(path)?).map_err(err),
+        Step::CopyPath { from, to } => backend.copy(&r(from)?, &r(to)?).await,
+        Step::MovePath { from, to } => backend.rename(&r(from)?, &r(to)?).await,
+        Step::RemovePath(path) => backend.remove(&r(path)?).await,
         // Recording it (before any step runs) was the whole point.
         Step::Keep(_) => Ok(()),
         Step::Start(unit) => unit_action(backend, &r(unit)?, UnitAction::Start).await,
         Step::Stop(unit) => unit_action(backend, &r(unit)?, UnitAction::Stop).await,
         Step::Restart(unit) => unit_action(backend, &r(unit)?, UnitAction::Restart).await,
-        Step::EtcdSnapshot { to } => {
-            let to = r(to)?;
-            if let Backend::Kind(kind) = backend {
-                return kind.snapshot_save(&to);
-            }
-            let host = backend.host_path(&to);
-            if let Some(parent) = host.parent() {
-                std::fs::create_dir_all(parent).map_err(|e| format!("{to}: {e}"))?;
-            }
-            backend
-                .etcd()
-                .map_err(err)?
-                .snapshot_save(&host)
-                .await
-                .map_err(|e| e.to_string())
-        }
+        Step::EtcdSnapshot { to } => backend.etcd_snapshot_save(&r(to)?).await,
         Step::EtcdRestore { snapshot, data_dir } => {
-            let (snapshot, data_dir) = (r(snapshot)?, r(data_dir)?);
-            if let Backend::Kind(kind) = backend {
-                return kind.snapshot_restore(&snapshot, &data_dir);
-            }
-            crate::sandbox::etcdctl::snapshot_restore(
-                &backend.host_path(&snapshot),
-                &backend.host_path(&data_dir),
-            )
-            .await
-            .map_err(|e| e.to_string())
+            backend
+                .etcd_snapshot_restore(&r(snapshot)?, &r(data_dir)?)
+                .await
         }
         Step::PutObject {
+            api_version,
             kind,
             namespace,
             name,
             data,
         } => {
-            let (namespace, name) = (r(namespace)?, r(name)?);
             let data = data
                 .iter()
                 .map(|(k, v)| Ok((k.clone(), r(v)?)))
-                .collect::<Result<BTreeMap<_, _>, String>>()?;
-            let value = object_json(*kind, &namespace, &name, &data);
-            if let Backend::Kind(cluster) = backend {
-                return cluster.put_object(&value, &namespace);
-            }
-            backend
-                .etcd()
-                .map_err(err)?
-                .put(&object_key(*kind, &namespace, &name), &value)
-                .await
-                .map_err(|e| e.to_string())
+                .collect::<Result<BTreeMap<_, _>, Fault>>()?;
+            let object = data_object(api_version, kind, &r(namespace)?, &r(name)?, &data);
+            backend.put_object(&object).await
         }
         Step::DeleteObject {
+            api_version,
             kind,
             namespace,
             name,
         } => {
-            let (namespace, name) = (r(namespace)?, r(name)?);
-            if let Backend::Kind(cluster) = backend {
-                return cluster.delete_object(*kind, &namespace, &name);
-            }
-            backend
-                .etcd()
-                .map_err(err)?
-                .delete(&object_key(*kind, &namespace, &name))
-                .await
-                .map_err(|e| e.to_string())
+            let object = ObjectRef {
+                api_version: api_version.clone(),
+                kind: kind.clone(),
+                namespace: r(namespace)?,
+                name: r(name)?,
+            };
+            backend.delete_object(&object).await
         }
         Step::MakeCert {
             cert,
@@ -306,29 +282,8 @@ async fn run_step(backend: &Backend, step: &Step) -> Result<(), String> {
             from_days,
             to_days,
         } => {
-            if let Backend::Kind(cluster) = backend {
-                return cluster.reissue(
-                    &r(cert)?,
-                    &r(key)?,
-                    &r(ca)?,
-                    &r(ca_key)?,
-                    &r(like)?,
-                    *from_days,
-                    *to_days,
-                );
-            }
-            let path = |p: &String| r(p).map(|p| backend.host_path(&p));
-            crate::pki::reissue(
-                &path(cert)?,
-                &path(key)?,
-                &path(ca)?,
-                &path(ca_key)?,
-                &path(like)?,
-                *from_days,
-                *to_days,
-                std::time::SystemTime::now(),
-            )
-            .map_err(|e| e.to_string())
+            let paths = [r(cert)?, r(key)?, r(ca)?, r(ca_key)?, r(like)?];
+            make_cert(backend, &paths, *from_days, *to_days).await
         }
         Step::WaitFor {
             check,
@@ -341,45 +296,80 @@ async fn run_step(backend: &Backend, step: &Step) -> Result<(), String> {
                     return Ok(());
                 }
                 if tokio::time::Instant::now() >= deadline {
-                    return Err(format!(
+                    return Err(Fault::cluster(format!(
                         "waited {timeout_seconds}s for \"{}\": {}",
                         result.name, result.message
-                    ));
+                    )));
                 }
                 tokio::time::sleep(Duration::from_millis(500)).await;
             }
         }
         Step::Run(argv) => {
             let argv = argv.iter().map(|a| r(a)).collect::<Result<Vec<_>, _>>()?;
-            let output = backend.run(&argv).await.map_err(err)?;
+            let output = backend.exec(&argv, COMMAND_TIMEOUT).await?;
             if output.status.success() {
                 Ok(())
             } else {
-                Err(format!(
+                Err(Fault::cluster(format!(
                     "`{}` exited with {}: {}",
                     argv.join(" "),
                     output.status,
                     String::from_utf8_lossy(&output.stderr).trim()
-                ))
+                )))
             }
         }
     }
 }
 
-fn parse_key(key: &str) -> Result<KeyPath, String> {
-    KeyPath::parse(key).map_err(|e| e.to_string())
+/// Issues a new certificate for an existing key the way `kubeadm certs renew` does: the
+/// files are read off the node, signed here, and the new certificate written back.
+async fn make_cert(
+    backend: &dyn Backend,
+    [cert, key, ca, ca_key, like]: &[String; 5],
+    from_days: i64,
+    to_days: i64,
+) -> Result<(), Fault> {
+    let dir =
+        tempfile::tempdir().map_err(|e| Fault::grader(format!("a temporary directory: {e}")))?;
+    let local = |name: &str| dir.path().join(name);
+    for (path, name) in [
+        (key, "key.pem"),
+        (ca, "ca.crt"),
+        (ca_key, "ca.key"),
+        (like, "like.crt"),
+    ] {
+        let bytes = backend.read(path).await?;
+        std::fs::write(local(name), bytes).map_err(|e| Fault::grader(e.to_string()))?;
+    }
+    crate::pki::reissue(
+        &local("new.crt"),
+        &local("key.pem"),
+        &local("ca.crt"),
+        &local("ca.key"),
+        &local("like.crt"),
+        from_days,
+        to_days,
+        std::time::SystemTime::now(),
+    )
+    .map_err(|e| Fault::cluster(e.to_string()))?;
+    let pem = std::fs::read(local("new.crt")).map_err(|e| Fault::grader(e.to_string()))?;
+    backend.write(cert, &pem).await
 }
 
-fn edit_file(
-    backend: &Backend,
+fn parse_key(key: &str) -> Result<KeyPath, Fault> {
+    KeyPath::parse(key).map_err(|e| Fault::grader(format!("the lab's key {key}: {e}")))
+}
+
+/// Reads a file, edits its text and writes it back. The format comes from the file's name.
+async fn edit_file(
+    backend: &dyn Backend,
     file: &str,
     edit: impl FnOnce(&str, Format) -> Result<String, String>,
-) -> Result<(), String> {
-    let format = Format::of(file)
-        .ok_or_else(|| format!("{file}: cannot tell TOML from YAML by its name"))?;
-    let text = backend.read(file).map_err(|e| e.to_string())?;
-    let new = edit(&text, format).map_err(|e| format!("{file}: {e}"))?;
-    backend.write(file, &new).map_err(|e| e.to_string())
+) -> Result<(), Fault> {
+    let format = Format::of(file).unwrap_or(Format::Yaml);
+    let text = backend.read_text(file).await?;
+    let new = edit(&text, format).map_err(|e| Fault::cluster(format!("{file}: {e}")))?;
+    backend.write(file, new.as_bytes()).await
 }
 
 /// Strings inside a JSON value are templates too.
@@ -405,51 +395,40 @@ fn render_value(
     })
 }
 
-async fn unit_action(backend: &Backend, unit: &str, action: UnitAction) -> Result<(), String> {
-    let backend_ref = backend;
-    let unit = unit.to_string();
-    // The sandbox waits on the agent with blocking sleeps: keep them off the async thread.
-    tokio::task::block_in_place(|| backend_ref.unit(&unit, action)).map_err(|e| e.to_string())
-}
-
-/// The etcd key the API server stores an object under.
-pub fn object_key(kind: ObjectKind, namespace: &str, name: &str) -> String {
-    format!("/registry/{}/{namespace}/{name}", plural(kind))
-}
-
-pub fn plural(kind: ObjectKind) -> &'static str {
-    match kind {
-        ObjectKind::ConfigMap => "configmaps",
-        ObjectKind::Secret => "secrets",
+async fn unit_action(backend: &dyn Backend, unit: &str, action: UnitAction) -> Result<(), Fault> {
+    if UNITS.contains(&unit) {
+        return backend.unit(unit, action).await;
     }
+    if action != UnitAction::Restart {
+        return Err(Fault::grader(format!(
+            "{unit} is a static pod: only restart applies (move its manifest away to stop it)"
+        )));
+    }
+    backend.restart_static_pod(unit).await
 }
 
-/// The object as JSON, the encoding the API server also accepts from storage. Secret data is
-/// base64, as in the API.
-pub fn object_json(
-    kind: ObjectKind,
+/// An object that holds `data`, as its manifest would say it. A Secret's data is base64 in the
+/// API, so its clear values are encoded.
+pub fn data_object(
+    api_version: &str,
+    kind: &str,
     namespace: &str,
     name: &str,
     data: &BTreeMap<String, String>,
-) -> String {
-    let (kind_name, data) = match kind {
-        ObjectKind::ConfigMap => ("ConfigMap", serde_json::json!(data)),
-        ObjectKind::Secret => {
-            let encoded: BTreeMap<&String, String> = data
-                .iter()
-                .map(|(k, v)| (k, base64::engine::general_purpose::STANDARD.encode(v)))
-                .collect();
-            ("Secret", serde_json::json!(encoded))
-        }
-    };
+) -> serde_json::Value {
     let mut object = serde_json::json!({
-        "apiVersion": "v1",
-        "kind": kind_name,
+        "apiVersion": api_version,
+        "kind": kind,
         "metadata": {"name": name, "namespace": namespace},
         "data": data,
     });
-    if kind == ObjectKind::Secret {
+    if kind == "Secret" {
+        let encoded: BTreeMap<&String, String> = data
+            .iter()
+            .map(|(k, v)| (k, base64::engine::general_purpose::STANDARD.encode(v)))
+            .collect();
+        object["data"] = serde_json::json!(encoded);
         object["type"] = "Opaque".into();
     }
-    object.to_string()
+    object
 }

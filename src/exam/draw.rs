@@ -48,16 +48,12 @@ impl<'c> Draw<'c> {
             .collect()
     }
 
-    fn conflicts(a: &Lab, b: &Lab) -> bool {
-        a.conflicts_with.contains(&b.id) || b.conflicts_with.contains(&a.id)
-    }
-
     fn available(&self) -> Vec<&'c Lab> {
         self.labs
             .iter()
             .copied()
             .filter(|lab| self.used.iter().all(|u| u.id != lab.id))
-            .filter(|lab| !self.shared_node || self.kept.iter().all(|k| !Self::conflicts(k, lab)))
+            .filter(|lab| !self.shared_node || self.kept.iter().all(|k| !k.conflicts_with(lab)))
             .collect()
     }
 
@@ -161,9 +157,12 @@ mod tests {
             let drawn = draw_all(&catalog, true, seed, 5);
             for a in &drawn {
                 for b in &drawn {
-                    let lab = catalog.lab(&a.lab_id).expect("lab");
+                    let (lab, other) = (
+                        catalog.lab(&a.lab_id).expect("lab"),
+                        catalog.lab(&b.lab_id).expect("lab"),
+                    );
                     assert!(
-                        a == b || !lab.conflicts_with.contains(&b.lab_id),
+                        a == b || !lab.conflicts_with(other),
                         "seed {seed}: {} and {} conflict",
                         a.lab_id,
                         b.lab_id

@@ -1,7 +1,10 @@
-//! Timed mock exams: the draw, the scoring, and the running exam's proctor. The store keeps
-//! the exam itself (tasks, backend, deadline, results).
+//! Timed mock exams: the draw, pre-flight, grading, scoring and the running exam's proctor.
+//! The store keeps the exam itself (tasks, backend, deadline, results).
 
 pub mod draw;
+pub mod grading;
+pub mod preflight;
+pub mod proctor;
 pub mod score;
 
 use std::path::PathBuf;
@@ -24,11 +27,11 @@ fn path(home: &Home) -> PathBuf {
 
 impl ExamState {
     pub fn load(home: &Home) -> Option<ExamState> {
-        crate::sandbox::state::read_json(&path(home))
+        crate::atomic_file::read_json(&path(home))
     }
 
     pub fn save(&self, home: &Home) -> std::io::Result<()> {
-        crate::sandbox::state::write_json(&path(home), self)
+        crate::atomic_file::write_json(&path(home), self)
     }
 
     pub fn clear(home: &Home) {
@@ -37,11 +40,6 @@ impl ExamState {
 
     /// Whether the proctor process is still alive (and is ckalab's proctor, not a reused pid).
     pub fn proctor_alive(&self) -> bool {
-        crate::sandbox::ckalab_process_alive(self.proctor_pid, &["__proctor"])
+        crate::backend::sandbox::ckalab_process_alive(self.proctor_pid, &["__proctor"])
     }
-}
-
-/// On the sandbox each task has its own node, as each CKA task has its own host.
-pub fn task_node_dir(home: &Home, position: u32) -> PathBuf {
-    home.sandbox_dir().join(format!("exam-{position}"))
 }

@@ -61,31 +61,7 @@ pub enum StoreError {
     Import { reason: String },
 }
 
-/// Outcome of a grading or an attempt.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "UPPERCASE")]
-pub enum Verdict {
-    Pass,
-    Fail,
-    /// The grader could not look (tool missing, node gone): never scored as a wrong answer.
-    Invalid,
-}
-
-impl Verdict {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Verdict::Pass => "PASS",
-            Verdict::Fail => "FAIL",
-            Verdict::Invalid => "INVALID",
-        }
-    }
-
-    fn parse(s: &str) -> Option<Verdict> {
-        [Verdict::Pass, Verdict::Fail, Verdict::Invalid]
-            .into_iter()
-            .find(|v| v.as_str() == s)
-    }
-}
+pub use crate::engine::verdict::Verdict;
 
 /// What the learner has done with one lab.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]

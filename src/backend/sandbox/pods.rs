@@ -151,8 +151,8 @@ impl StaticPod {
 #[cfg(test)]
 mod tests {
     use super::StaticPod;
+    use crate::backend::sandbox::files;
     use crate::catalog::Ports;
-    use crate::sandbox::files;
 
     #[test]
     fn paths_map_through_host_path_volumes() {

@@ -6,6 +6,5 @@ pub mod backend;
 pub mod cli;
 pub mod cluster;
 pub mod external;
-pub mod kube_checks;
 pub mod node;
 pub mod node_commands;

@@ -2,7 +2,34 @@
 
 use serde::Serialize;
 
-use crate::store::{CheckOutcome, Verdict};
+use super::fault::Fault;
+use crate::store::CheckOutcome;
+
+/// Outcome of a grading or an attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum Verdict {
+    Pass,
+    Fail,
+    /// The grader could not look (tool missing, node gone): never scored as a wrong answer.
+    Invalid,
+}
+
+impl Verdict {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Pass => "PASS",
+            Verdict::Fail => "FAIL",
+            Verdict::Invalid => "INVALID",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Verdict> {
+        [Verdict::Pass, Verdict::Fail, Verdict::Invalid]
+            .into_iter()
+            .find(|v| v.as_str() == s)
+    }
+}
 
 #[derive(Debug, Clone, Serialize)]
 pub struct CheckResult {
@@ -35,6 +62,15 @@ impl CheckResult {
             name: name.to_string(),
             verdict: Verdict::Invalid,
             message: message.into(),
+        }
+    }
+
+    /// A check that could not get its answer: FAIL or INVALID as the fault decides.
+    pub fn fault(name: &str, fault: &Fault) -> CheckResult {
+        CheckResult {
+            name: name.to_string(),
+            verdict: fault.verdict(),
+            message: fault.to_string(),
         }
     }
 

@@ -6,6 +6,9 @@ use std::collections::BTreeMap;
 
 use super::external::{self, ExternalError};
 
+/// How long one command in a node may take: a hung container must not hang `check`.
+pub const NODE_COMMAND_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// The label kind puts on every node container of a cluster.
 pub const CLUSTER_LABEL: &str = "io.x-k8s.kind.cluster";
 
@@ -158,19 +161,31 @@ impl KindNode {
     }
 
     pub fn run<S: AsRef<str>>(&self, argv: &[S]) -> Result<String, ExternalError> {
-        external::run(&self.exec_argv(argv), None)
+        self.run_bytes(&self.exec_argv(argv), None)
+            .map(|out| String::from_utf8_lossy(&out).into_owned())
+    }
+
+    /// Runs a full `docker exec` argv, stopped after `NODE_COMMAND_TIMEOUT`.
+    pub fn run_bytes(
+        &self,
+        argv: &[String],
+        stdin: Option<&[u8]>,
+    ) -> Result<Vec<u8>, ExternalError> {
+        external::run_within(argv, stdin, Some(NODE_COMMAND_TIMEOUT))
     }
 
     pub fn read(&self, path: &str) -> Result<String, ExternalError> {
-        external::run(&self.read_argv(path), None)
+        self.read_bytes(path)
+            .map(|out| String::from_utf8_lossy(&out).into_owned())
     }
 
     pub fn read_bytes(&self, path: &str) -> Result<Vec<u8>, ExternalError> {
-        external::run_bytes(&self.read_argv(path), None)
+        self.run_bytes(&self.read_argv(path), None)
     }
 
     pub fn write(&self, path: &str, bytes: &[u8]) -> Result<(), ExternalError> {
-        external::run(&self.write_argv(path), Some(bytes)).map(drop)
+        self.run_bytes(&self.write_argv(path), Some(bytes))
+            .map(drop)
     }
 }
 
@@ -264,7 +279,7 @@ mod tests {
 
     #[test]
     fn labels_parse_from_docker_inspect() {
-        let json = include_str!("../../tests/fixtures/kind/docker-inspect-control-plane.json");
+        let json = include_str!("../../../tests/fixtures/kind/docker-inspect-control-plane.json");
         let labels = parse_labels(json).expect("labels");
         assert_eq!(labels[CLUSTER_LABEL], "ckalab");
         assert_eq!(labels["io.x-k8s.kind.role"], "control-plane");
@@ -274,7 +289,7 @@ mod tests {
 
     #[test]
     fn the_published_api_port_is_found_where_kind_looks() {
-        let json = include_str!("../../tests/fixtures/kind/docker-inspect-control-plane.json");
+        let json = include_str!("../../../tests/fixtures/kind/docker-inspect-control-plane.json");
         assert_eq!(published_api_port(json), Some(39121));
         // Docker Desktop's label wins, as in kind.
         let desktop = json.replace(

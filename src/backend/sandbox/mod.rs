@@ -13,6 +13,8 @@ pub mod pods;
 pub mod shell;
 pub mod state;
 
+mod backend;
 mod node;
 
+pub use backend::SandboxBackend;
 pub use node::{SandboxError, SandboxNode, ckalab_process_alive};

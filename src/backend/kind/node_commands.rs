@@ -10,15 +10,8 @@ const ETCD_TLS: [&str; 4] = [
     "--key=/etc/kubernetes/pki/etcd/server.key",
 ];
 
-const KUBECTL: [&str; 2] = ["kubectl", "--kubeconfig=/etc/kubernetes/admin.conf"];
-
 fn argv(words: &[&str]) -> Vec<String> {
     words.iter().map(|w| w.to_string()).collect()
-}
-
-/// The node's kubectl with the admin kubeconfig, then `args`.
-fn kubectl(args: &[&str]) -> Vec<String> {
-    argv(&[&KUBECTL[..], args].concat())
 }
 
 /// The node's etcdctl with the control plane's client TLS flags, then `args`.
@@ -121,23 +114,10 @@ pub fn etcd_snapshot_restore(tool: &str, snapshot: &str, data_dir: &str) -> Vec<
     ])
 }
 
-pub fn create_namespace(namespace: &str) -> Vec<String> {
-    kubectl(&["create", "namespace", namespace])
-}
-
-/// `kubectl apply -f -`: the object comes on standard input.
-pub fn apply_stdin() -> Vec<String> {
-    kubectl(&["apply", "-f", "-"])
-}
-
-pub fn delete_object(kind: &str, namespace: &str, name: &str) -> Vec<String> {
-    kubectl(&["delete", kind, name, "-n", namespace, "--ignore-not-found"])
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::kind::node::{KindNode, Provider};
+    use crate::backend::kind::node::{KindNode, Provider};
 
     /// Each in-node command with its full docker/podman command line.
     #[test]
@@ -145,7 +125,6 @@ mod tests {
         let docker = KindNode::unverified(Provider::Docker, "ckalab-control-plane");
         let pinned = |argv: Vec<String>| docker.exec_argv(&argv).join(" ");
         let etcd_tls = "--endpoints=https://127.0.0.1:2379 --cacert=/etc/kubernetes/pki/etcd/ca.crt --cert=/etc/kubernetes/pki/etcd/server.crt --key=/etc/kubernetes/pki/etcd/server.key";
-        let kubectl = "kubectl --kubeconfig=/etc/kubernetes/admin.conf";
         let cases = [
             (kubelet_version(), "kubelet --version".to_string()),
             (is_dir("/var/lib/etcd"), "test -d /var/lib/etcd".into()),
@@ -174,12 +153,6 @@ mod tests {
                 etcd_snapshot_restore("etcdutl", "/var/backups/etcd/snapshot.db", "/var/lib/etcd-restored"),
                 "etcdutl snapshot restore /var/backups/etcd/snapshot.db --data-dir /var/lib/etcd-restored".into(),
             ),
-            (create_namespace("payments"), format!("{kubectl} create namespace payments")),
-            (apply_stdin(), format!("{kubectl} apply -f -")),
-            (
-                delete_object("secret", "payments", "db-credentials"),
-                format!("{kubectl} delete secret db-credentials -n payments --ignore-not-found"),
-            ),
         ];
         for (argv, inside) in cases {
             assert_eq!(
@@ -190,8 +163,8 @@ mod tests {
         // Commands reading standard input get `-i`.
         let podman = KindNode::unverified(Provider::Podman, "ckalab-control-plane");
         assert_eq!(
-            podman.exec_stdin_argv(&apply_stdin()).join(" "),
-            format!("podman exec -i ckalab-control-plane {kubectl} apply -f -")
+            podman.write_argv("/etc/kubernetes/admin.conf").join(" "),
+            "podman exec -i ckalab-control-plane tee -- /etc/kubernetes/admin.conf"
         );
     }
 

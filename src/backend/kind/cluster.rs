@@ -441,7 +441,7 @@ mod tests {
 
     #[test]
     fn node_readiness_parses_from_kubectl_json() {
-        let json = include_str!("../../tests/fixtures/kind/kubectl-get-nodes.json");
+        let json = include_str!("../../../tests/fixtures/kind/kubectl-get-nodes.json");
         assert_eq!(
             node_statuses(json),
             [

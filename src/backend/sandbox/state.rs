@@ -8,8 +8,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-/// The units a sandbox node has, as `systemctl` knows them.
-pub const UNITS: [&str; 2] = ["containerd", "kubelet"];
+pub use crate::engine::node::{UNITS, UnitAction};
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct NodeState {
@@ -48,15 +47,6 @@ pub struct PodState {
     pub started_at: String,
     /// The node path of the container's current log file.
     pub log: String,
-}
-
-/// A request to a unit: start, stop or restart it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum UnitAction {
-    Start,
-    Stop,
-    Restart,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -123,25 +113,4 @@ impl StateFiles {
     }
 }
 
-/// Writes through a temporary file and a rename, so readers never see half a file.
-/// A JSON file's value; `None` when it is missing or does not parse (as if never written).
-pub fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Option<T> {
-    serde_json::from_str(&std::fs::read_to_string(path).ok()?).ok()
-}
-
-/// Writes a value as pretty JSON, atomically.
-pub fn write_json<T: serde::Serialize>(path: &Path, value: &T) -> io::Result<()> {
-    write_atomic(
-        path,
-        &serde_json::to_vec_pretty(value).map_err(io::Error::other)?,
-    )
-}
-
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent)?;
-    }
-    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
-    std::fs::write(&tmp, bytes)?;
-    std::fs::rename(tmp, path)
-}
+pub use crate::atomic_file::{read_json, write_atomic, write_json};

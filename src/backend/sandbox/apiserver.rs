@@ -183,6 +183,12 @@ async fn serve(root: &Path, pod: &StaticPod, log: &ContainerLog, pid: u32) -> Re
         &format!("Serving securely on [::]:{port}"),
     ));
     let etcd = Arc::new(etcd);
+    let state = super::state::StateFiles::new(root);
+    // The node is the one this directory is (`controlplane`, or an exam task's `exam-N`), as
+    // task texts name it.
+    let node = root
+        .file_name()
+        .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
     loop {
         let Ok((tcp, _)) = listener.accept().await else {
             continue;
@@ -216,6 +222,7 @@ async fn serve(root: &Path, pod: &StaticPod, log: &ContainerLog, pid: u32) -> Re
         }
         let acceptor = acceptor.clone();
         let etcd = etcd.clone();
+        let (state, node) = (state.clone(), node.clone());
         tokio::spawn(async move {
             let Ok(mut tls) = acceptor.accept(tcp).await else {
                 return;
@@ -223,7 +230,7 @@ async fn serve(root: &Path, pod: &StaticPod, log: &ContainerLog, pid: u32) -> Re
             let Some((_, path)) = https::read_request(&mut tls).await else {
                 return;
             };
-            let (status, content_type, body) = answer(&etcd, &path).await;
+            let (status, content_type, body) = answer(&etcd, &state, &node, &path).await;
             https::write_response(&mut tls, status, content_type, &body).await;
         });
     }
@@ -263,10 +270,18 @@ async fn wait_for_etcd(etcd: &Etcdctl, log: &ContainerLog, pid: u32) -> Result<(
     }
 }
 
-async fn answer(etcd: &Etcdctl, path: &str) -> (u16, &'static str, String) {
+async fn answer(
+    etcd: &Etcdctl,
+    state: &super::state::StateFiles,
+    node: &str,
+    path: &str,
+) -> (u16, &'static str, String) {
     let path = path.split('?').next().unwrap_or(path);
+    let node_path = format!("/api/v1/nodes/{node}");
     match path {
         "/livez" | "/healthz" => (200, "text/plain", "ok".into()),
+        "/api/v1" => (200, "application/json", CORE_RESOURCES.into()),
+        _ if path == node_path => (200, "application/json", node_json(state, node)),
         "/readyz" => match etcd.health().await {
             Ok(()) => (200, "text/plain", "ok".into()),
             Err(_) => (
@@ -296,6 +311,35 @@ async fn answer(etcd: &Etcdctl, path: &str) -> (u16, &'static str, String) {
             ),
         },
     }
+}
+
+/// The core group's discovery document, for the kinds the model serves: what a client asks
+/// before it addresses an object by apiVersion and kind.
+const CORE_RESOURCES: &str = r#"{"kind":"APIResourceList","groupVersion":"v1","resources":[
+{"name":"configmaps","singularName":"configmap","namespaced":true,"kind":"ConfigMap","verbs":["get"],"shortNames":["cm"]},
+{"name":"nodes","singularName":"node","namespaced":false,"kind":"Node","verbs":["get"],"shortNames":["no"]},
+{"name":"secrets","singularName":"secret","namespaced":true,"kind":"Secret","verbs":["get"]}]}"#;
+
+/// The node as the kubelet (the agent) last reported it: Ready, or NotReady with the
+/// kubelet's reason.
+fn node_json(state: &super::state::StateFiles, node: &str) -> String {
+    let (ready, message) = match state.read_state() {
+        Some(s) if s.node_ready => (true, "kubelet is posting ready status".to_string()),
+        Some(s) => (false, s.node_reason),
+        None => (false, "Kubelet stopped posting node status.".to_string()),
+    };
+    serde_json::json!({
+        "apiVersion": "v1",
+        "kind": "Node",
+        "metadata": {"name": node},
+        "status": {"conditions": [{
+            "type": "Ready",
+            "status": if ready { "True" } else { "False" },
+            "reason": if ready { "KubeletReady" } else { "KubeletNotReady" },
+            "message": message,
+        }]},
+    })
+    .to_string()
 }
 
 /// `/api/v1/namespaces/<ns>/<configmaps|secrets>/<name>` → its etcd key.

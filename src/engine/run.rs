@@ -1,0 +1,123 @@
+//! Waiting on a node: until it is healthy, and until a lab's break has taken effect (a kubelet
+//! notices a changed file within seconds, not at once).
+
+use std::time::Duration;
+
+use super::checks;
+use super::cluster::Backend;
+use super::verdict::{CheckResult, Verdict};
+use crate::catalog::Lab;
+use crate::catalog::check::Check;
+use crate::catalog::lab::Variant;
+
+/// What makes a node healthy: Ready, etcd healthy, and the API server answering.
+pub const HEALTHY: [Check; 3] = [Check::NodeReady, Check::EtcdHealthy, Check::ApiserverReady];
+
+/// Polls until every health check passes. A node that is still coming up fails or cannot be
+/// asked for a while (an API server restarting refuses connections), so every verdict other
+/// than PASS means "not yet" until the deadline. Returns the check still failing then.
+pub async fn wait_healthy(backend: &dyn Backend, timeout: Duration) -> Result<(), CheckResult> {
+    let deadline = tokio::time::Instant::now() + timeout;
+    loop {
+        let mut failing = None;
+        for check in &HEALTHY {
+            let result = checks::grade(backend, check).await;
+            if result.verdict != Verdict::Pass {
+                failing = Some(result);
+                break;
+            }
+        }
+        match failing {
+            None => return Ok(()),
+            Some(result) if tokio::time::Instant::now() >= deadline => return Err(result),
+            Some(_) => tokio::time::sleep(Duration::from_millis(200)).await,
+        }
+    }
+}
+
+/// Polls the lab's expected breaks until each fails for its reason, or gives up after 45 s
+/// with what it saw.
+pub async fn verify_broken(
+    backend: &dyn Backend,
+    lab: &Lab,
+    variant: Option<&Variant>,
+) -> Result<(), String> {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(45);
+    loop {
+        let mut problem = None;
+        for expected in lab.expected_breaks(variant) {
+            let result = checks::grade(backend, &expected.check).await;
+            let reason_ok = expected
+                .reason
+                .as_deref()
+                .is_none_or(|r| result.message.contains(r));
+            if result.verdict != Verdict::Fail || !reason_ok {
+                let wanted = expected
+                    .reason
+                    .map(|r| format!(" with \"{r}\""))
+                    .unwrap_or_default();
+                problem = Some(format!(
+                    "\"{}\" should fail{wanted}, but: {} ({})",
+                    result.name,
+                    result.message,
+                    result.verdict.as_str()
+                ));
+                break;
+            }
+        }
+        match problem {
+            None => return Ok(()),
+            Some(p) if tokio::time::Instant::now() >= deadline => return Err(p),
+            Some(_) => tokio::time::sleep(Duration::from_millis(250)).await,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use http::StatusCode;
+
+    use super::*;
+    use crate::engine::fault::Fault;
+    use crate::engine::testing::{FakeBackend, Reply, mock_client};
+
+    const NODE_READY: &str = include_str!("../../tests/fixtures/kube/node-ready.json");
+
+    fn ready_cluster() -> kube::Client {
+        mock_client(vec![
+            (
+                "/api/v1/nodes/ckalab-control-plane",
+                Reply::Answer(StatusCode::OK, NODE_READY),
+            ),
+            ("/readyz", Reply::Answer(StatusCode::OK, "ok")),
+        ])
+    }
+
+    /// A control plane still restarting cannot be asked for a moment (etcd's container is not
+    /// up yet): `reset` after an apiserver-flags attempt met exactly that and gave up at once.
+    #[tokio::test]
+    async fn waiting_for_health_goes_on_through_answers_ckalab_cannot_get_yet() {
+        let backend = FakeBackend::new(Some(ready_cluster())).etcd_answers(vec![
+            Err(Fault::grader("no running etcd container yet")),
+            Err(Fault::grader("no running etcd container yet")),
+            Ok("healthy".into()),
+        ]);
+        let waited = wait_healthy(&backend, Duration::from_secs(10)).await;
+        assert!(waited.is_ok(), "{:?}", waited.err());
+    }
+
+    #[tokio::test]
+    async fn waiting_for_health_ends_at_the_deadline_with_the_failing_check() {
+        let backend = FakeBackend::new(Some(ready_cluster()))
+            .etcd_answers(vec![Err(Fault::cluster("connection refused"))]);
+        let failing = wait_healthy(&backend, Duration::from_millis(300))
+            .await
+            .expect_err("etcd never answers");
+        assert_eq!(failing.name, "etcd is healthy");
+        assert!(
+            failing.message.contains("connection refused"),
+            "{}",
+            failing.message
+        );
+    }
+}

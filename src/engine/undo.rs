@@ -1,0 +1,207 @@
+//! What a lab's setup changed, so `reset` can put it back on a node and cluster that stay up.
+//! Before a setup step touches a file or an API object, what was there (or the fact that
+//! nothing was) is recorded on the node under `/var/lib/ckalab/originals/`, through the
+//! backend's own primitives: the record lives with the node it describes, on any backend.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::cluster::{Backend, ObjectRef};
+use super::fault::Fault;
+use crate::catalog::step::Step;
+
+const DIR: &str = "/var/lib/ckalab/originals";
+const INDEX: &str = "/var/lib/ckalab/originals/index.json";
+
+/// Every node path and object setup changed, with what was there before.
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub struct UndoLog {
+    paths: BTreeMap<String, Original>,
+    /// Objects, in the order setup first touched them.
+    #[serde(default)]
+    objects: Vec<(ObjectRef, Option<serde_json::Value>)>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum Original {
+    /// A file, saved under `DIR` by this name.
+    File { saved_as: String },
+    /// Nothing was there: reset removes whatever setup put there.
+    Absent,
+}
+
+impl UndoLog {
+    /// The record on the node, or an empty one.
+    pub async fn load(backend: &dyn Backend) -> UndoLog {
+        match backend.read_text(INDEX).await {
+            Ok(text) => serde_json::from_str(&text).unwrap_or_default(),
+            Err(_) => UndoLog::default(),
+        }
+    }
+
+    /// Saves what is at each path and object `step` will change, unless an earlier step
+    /// already did.
+    pub async fn record(&mut self, backend: &dyn Backend, step: &Step) -> Result<(), Fault> {
+        let layout = backend.layout();
+        for path in touched_paths(step) {
+            let path = layout.render(path).map_err(Fault::Grader)?;
+            if self.paths.contains_key(&path) {
+                continue;
+            }
+            if backend.is_dir(&path).await? {
+                return Err(Fault::grader(format!(
+                    "{path} is a directory: setup can only change files it can put back"
+                )));
+            }
+            let original = match backend.read(&path).await {
+                Ok(bytes) => {
+                    let saved_as = format!("{}.orig", self.paths.len());
+                    backend.write(&format!("{DIR}/{saved_as}"), &bytes).await?;
+                    Original::File { saved_as }
+                }
+                Err(_) => Original::Absent,
+            };
+            self.paths.insert(path, original);
+        }
+        if let Some(object) = touched_object(step, layout)?
+            && !self.objects.iter().any(|(known, _)| known == &object)
+        {
+            let client = backend.client().await?;
+            let before = super::api::object::get(&client, &object).await?;
+            let before = before.map(|found| restorable(&object, found));
+            self.objects.push((object, before));
+        }
+        self.save(backend).await
+    }
+
+    async fn save(&self, backend: &dyn Backend) -> Result<(), Fault> {
+        let index = serde_json::to_string_pretty(self).map_err(|e| Fault::grader(e.to_string()))?;
+        backend.write(INDEX, index.as_bytes()).await
+    }
+
+    /// Puts every recorded file back as it was and returns how many. Objects stay recorded:
+    /// they go back with `restore_objects`, once the API server answers again.
+    pub async fn restore_files(&mut self, backend: &dyn Backend) -> Result<usize, Fault> {
+        let count = self.paths.len();
+        for (path, original) in std::mem::take(&mut self.paths) {
+            match original {
+                Original::File { saved_as } => {
+                    let bytes = backend
+                        .read(&format!("{DIR}/{saved_as}"))
+                        .await
+                        .map_err(|e| e.context(format!("the saved copy of {path}")))?;
+                    backend.write(&path, &bytes).await?;
+                }
+                Original::Absent => backend.remove(&path).await?,
+            }
+        }
+        if self.objects.is_empty() {
+            backend.remove(DIR).await?;
+        } else {
+            self.save(backend).await?;
+        }
+        Ok(count)
+    }
+
+    /// Puts every recorded object back as it was (deletes the ones setup created) and forgets
+    /// the record. Returns how many objects it put back.
+    pub async fn restore_objects(self, backend: &dyn Backend) -> Result<usize, Fault> {
+        let count = self.objects.len();
+        if count == 0 {
+            // `restore_files` already removed the record.
+            return Ok(0);
+        }
+        // Newest first, so an object setup made from another goes before it.
+        for (object, before) in self.objects.into_iter().rev() {
+            match before {
+                Some(manifest) => backend.put_object(&manifest).await?,
+                None => backend.delete_object(&object).await?,
+            }
+        }
+        backend.remove(DIR).await?;
+        Ok(count)
+    }
+
+    /// Whether anything is recorded.
+    pub fn is_empty(&self) -> bool {
+        self.paths.is_empty() && self.objects.is_empty()
+    }
+}
+
+/// An object as it can be applied again: its spec and data, without the fields the API
+/// server owns.
+fn restorable(object: &ObjectRef, found: kube::core::DynamicObject) -> serde_json::Value {
+    let mut value = found.data;
+    let metadata = serde_json::json!({
+        "name": object.name,
+        "namespace": (!object.namespace.is_empty()).then_some(&object.namespace),
+        "labels": found.metadata.labels,
+        "annotations": found.metadata.annotations,
+    });
+    value["apiVersion"] = object.api_version.clone().into();
+    value["kind"] = object.kind.clone().into();
+    value["metadata"] = metadata;
+    if let Some(map) = value.as_object_mut() {
+        map.remove("status");
+    }
+    value
+}
+
+/// The node paths (templates) a step writes, moves or removes.
+fn touched_paths(step: &Step) -> Vec<&str> {
+    match step {
+        Step::WriteFile { path, .. } | Step::RemovePath(path) | Step::Keep(path) => vec![path],
+        Step::SetKey { file, .. }
+        | Step::RemoveKey { file, .. }
+        | Step::ReplaceText { file, .. } => {
+            vec![file]
+        }
+        Step::SetFlag { manifest, .. } | Step::RemoveFlag { manifest, .. } => vec![manifest],
+        Step::SetRuntimeEndpoint(_) => vec!["{{ kubelet_endpoint_file }}"],
+        Step::CopyPath { to, .. } => vec![to],
+        Step::MovePath { from, to } => vec![from, to],
+        Step::EtcdSnapshot { to } => vec![to],
+        Step::EtcdRestore { data_dir, .. } => vec![data_dir],
+        Step::MakeCert { cert, .. } => vec![cert],
+        // Units, objects, waits and commands change no file setup could name in advance.
+        Step::Start(_)
+        | Step::Stop(_)
+        | Step::Restart(_)
+        | Step::PutObject { .. }
+        | Step::DeleteObject { .. }
+        | Step::WaitFor { .. }
+        | Step::Run(_) => Vec::new(),
+    }
+}
+
+/// The object a step creates, changes or deletes.
+fn touched_object(
+    step: &Step,
+    layout: &crate::catalog::NodeLayout,
+) -> Result<Option<ObjectRef>, Fault> {
+    let (api_version, kind, namespace, name) = match step {
+        Step::PutObject {
+            api_version,
+            kind,
+            namespace,
+            name,
+            ..
+        }
+        | Step::DeleteObject {
+            api_version,
+            kind,
+            namespace,
+            name,
+        } => (api_version, kind, namespace, name),
+        _ => return Ok(None),
+    };
+    let r = |text: &str| layout.render(text).map_err(Fault::Grader);
+    Ok(Some(ObjectRef {
+        api_version: api_version.clone(),
+        kind: kind.clone(),
+        namespace: r(namespace)?,
+        name: r(name)?,
+    }))
+}
