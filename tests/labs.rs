@@ -1,6 +1,7 @@
-//! Every seed lab, end to end on the sandbox with the real etcd and containerd, through the
-//! CLI: start breaks the node, the checks fail for the intended reason, the near miss is not
-//! enough, the canonical fix passes, reset leaves a healthy node, and no process survives.
+//! The seed labs on the sandbox with the real etcd and containerd, through the CLI, the way a
+//! learner works: their own fixes, reset, two sandboxes, a node that dies. The canonical cycle
+//! of every lab (start, FAIL for the intended reason, near miss, solution, reset, stop) is
+//! generated from the catalog by tests/cycle.rs.
 
 use std::path::Path;
 
@@ -49,28 +50,6 @@ impl Lab {
         }
         panic!("{why}: {last:#}");
     }
-
-    fn state(&self) -> Value {
-        let path = self
-            .test
-            .home()
-            .join("sandbox/controlplane/var/lib/ckalab/state.json");
-        serde_json::from_str(&std::fs::read_to_string(path).expect("state")).expect("json")
-    }
-
-    /// Every process the node runs: the agent, containerd, etcd.
-    fn pids(&self) -> Vec<u32> {
-        let state = self.state();
-        let mut pids = vec![state["agent_pid"].as_u64().expect("agent pid") as u32];
-        pids.extend(
-            state["units"]["containerd"]["pid"]
-                .as_u64()
-                .map(|p| p as u32),
-        );
-        pids.extend(state["pods"]["etcd"]["pid"].as_u64().map(|p| p as u32));
-        pids.retain(|p| *p > 0);
-        pids
-    }
 }
 
 fn alive(pid: u32) -> bool {
@@ -84,105 +63,6 @@ fn alive(pid: u32) -> bool {
             .starts_with('Z')
 }
 
-fn failing(report: &Value) -> Vec<String> {
-    report["checks"]
-        .as_array()
-        .expect("checks")
-        .iter()
-        .filter(|c| c["verdict"] != "PASS")
-        .map(|c| format!("{}: {}", c["name"], c["message"]))
-        .collect()
-}
-
-/// The whole cycle for one lab (and variant).
-fn full_cycle(id: &str, variant: Option<&str>, intended: &str) {
-    let lab = Lab::start(id, variant);
-
-    let (code, report) = lab.check();
-    assert_eq!(code, Some(1), "{id}: broken lab must FAIL: {report:#}");
-    assert_eq!(report["verdict"], "FAIL");
-    let reasons = failing(&report).join("\n");
-    assert!(
-        reasons.contains(intended),
-        "{id}: should fail because of {intended:?}, got:\n{reasons}"
-    );
-
-    lab.test.run(&["__apply", "near-miss"]).success();
-    let (code, report) = lab.check();
-    assert_ne!(
-        code,
-        Some(0),
-        "{id}: the near miss must not pass: {report:#}"
-    );
-
-    lab.test
-        .run(&["solution", "--apply"])
-        .success()
-        .stdout_has("The fix");
-    let (code, report) = lab.check();
-    assert_eq!(code, Some(0), "{id}: the solution must pass: {report:#}");
-    assert_eq!(report["verdict"], "PASS");
-
-    let before = lab.pids();
-    lab.test.run(&["reset"]).success().stdout_has("healthy");
-    assert!(
-        before.iter().all(|p| !alive(*p)),
-        "reset must end the old node's processes"
-    );
-    lab.test
-        .run(&["check"])
-        .exit(2)
-        .stderr_has("no lab is in progress");
-    lab.test
-        .run(&[
-            "shell",
-            "-c",
-            "crictl ps | grep -q kube-apiserver && systemctl is-active kubelet",
-        ])
-        .success();
-
-    let after = lab.pids();
-    lab.test.run(&["stop"]).success();
-    assert!(
-        after.iter().all(|p| !alive(*p)),
-        "stop must end every process: {after:?}"
-    );
-}
-
-#[test]
-fn cri_plugin_disabled() {
-    full_cycle(
-        "cri-plugin-disabled",
-        None,
-        "unknown service runtime.v1.RuntimeService",
-    );
-}
-
-#[test]
-fn runtime_endpoint() {
-    full_cycle("runtime-endpoint", None, "dockershim.sock");
-}
-
-#[test]
-fn apiserver_flags_etcd_peer_port() {
-    full_cycle("apiserver-flags", Some("etcd-peer-port"), "/readyz");
-}
-
-#[test]
-fn apiserver_flags_misspelled_flag() {
-    full_cycle("apiserver-flags", Some("misspelled-flag"), "/readyz");
-}
-
-#[test]
-fn apiserver_flags_missing_cert() {
-    full_cycle("apiserver-flags", Some("missing-cert"), "/readyz");
-}
-
-#[test]
-fn expired_certs() {
-    full_cycle("expired-certs", None, "expired");
-}
-
 /// A learner who fixes it the 1.27–1.33 way: a flag in kubeadm-flags.env beats config.yaml,
 /// which still names the dead socket.
 #[test]
@@ -192,11 +72,6 @@ fn runtime_endpoint_fixed_with_the_kubeadm_flag() {
                && grep -q dockershim var/lib/kubelet/config.yaml && systemctl restart kubelet";
     lab.test.run(&["shell", "-c", fix]).success();
     lab.wait_for_pass("the flag in kubeadm-flags.env was not honoured");
-}
-
-#[test]
-fn etcd_restore() {
-    full_cycle("etcd-restore", None, "not found");
 }
 
 #[test]
