@@ -75,6 +75,18 @@ pub enum Step {
         #[serde(default)]
         data: BTreeMap<String, String>,
     },
+    /// Changes fields of an object with a JSON merge patch: labels under `metadata.labels`, a
+    /// node's taints under `spec.taints` (a list is replaced whole), `spec.unschedulable: true`
+    /// to cordon. Reset puts the whole object back as it was.
+    PatchObject {
+        #[serde(default = "core_v1")]
+        api_version: String,
+        kind: String,
+        #[serde(default)]
+        namespace: String,
+        name: String,
+        patch: serde_json::Value,
+    },
     /// Deletes an object; an object already absent is fine.
     DeleteObject {
         #[serde(default = "core_v1")]

@@ -22,9 +22,15 @@ pub trait Cluster: Send + Sync {
     /// A client with ckalab's own credentials, retries off and short timeouts, so a grader
     /// facing a deliberately broken API server answers in seconds. Built once.
     async fn client(&self) -> Result<kube::Client, Fault>;
-    /// Creates or replaces an object (a JSON manifest with apiVersion, kind and metadata),
-    /// and its namespace when that is missing.
+    /// Creates an object or replaces it whole (a JSON manifest with apiVersion, kind and
+    /// metadata), and its namespace when that is missing.
     async fn put_object(&self, object: &serde_json::Value) -> Result<(), Fault>;
+    /// Changes an object with a JSON merge patch.
+    async fn patch_object(
+        &self,
+        object: &ObjectRef,
+        patch: &serde_json::Value,
+    ) -> Result<(), Fault>;
     /// Deletes an object; one already absent is fine.
     async fn delete_object(&self, object: &ObjectRef) -> Result<(), Fault>;
 }

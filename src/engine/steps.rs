@@ -73,6 +73,7 @@ pub fn step_kind(step: &Step) -> &'static str {
         Step::EtcdSnapshot { .. } => "etcd_snapshot",
         Step::EtcdRestore { .. } => "etcd_restore",
         Step::PutObject { .. } => "put_object",
+        Step::PatchObject { .. } => "patch_object",
         Step::DeleteObject { .. } => "delete_object",
         Step::MakeCert { .. } => "make_cert",
         Step::WaitFor { .. } => "wait_for",
@@ -140,6 +141,22 @@ pub fn describe(step: &Step, layout: &crate::catalog::NodeLayout) -> String {
             "kubectl create {} {name} -n {namespace}",
             kind.to_lowercase()
         ),
+        Step::PatchObject {
+            kind,
+            namespace,
+            name,
+            patch,
+            ..
+        } => {
+            let namespace = match namespace.as_str() {
+                "" => String::new(),
+                ns => format!(" -n {ns}"),
+            };
+            format!(
+                "kubectl patch {} {name}{namespace} --type merge -p '{patch}'",
+                kind.to_lowercase()
+            )
+        }
         Step::DeleteObject {
             kind,
             namespace,
@@ -258,6 +275,22 @@ async fn run_step(backend: &dyn Backend, step: &Step) -> Result<(), Fault> {
                 .collect::<Result<BTreeMap<_, _>, Fault>>()?;
             let object = data_object(api_version, kind, &r(namespace)?, &r(name)?, &data);
             backend.put_object(&object).await
+        }
+        Step::PatchObject {
+            api_version,
+            kind,
+            namespace,
+            name,
+            patch,
+        } => {
+            let object = ObjectRef {
+                api_version: api_version.clone(),
+                kind: kind.clone(),
+                namespace: r(namespace)?,
+                name: r(name)?,
+            };
+            let patch = render_value(layout, patch).map_err(Fault::Grader)?;
+            backend.patch_object(&object, &patch).await
         }
         Step::DeleteObject {
             api_version,

@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, VecDeque};
 use std::process::Output;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -46,10 +46,29 @@ impl std::error::Error for ConnectError {
 /// A client whose API server answers each path from `routes` (404 for any other path), for as
 /// long as the test's runtime runs.
 pub fn mock_client(routes: Vec<(&'static str, Reply)>) -> kube::Client {
+    recording_client(routes).0
+}
+
+/// The same, and every request it got, as `METHOD path body`.
+pub fn recording_client(
+    routes: Vec<(&'static str, Reply)>,
+) -> (kube::Client, Arc<Mutex<Vec<String>>>) {
+    let requests = Arc::new(Mutex::new(Vec::new()));
+    let seen = requests.clone();
     let (service, mut handle) = tower_test::mock::pair::<Request<Body>, Response<Body>>();
     tokio::spawn(async move {
         while let Some((request, send)) = handle.next_request().await {
             let path = request.uri().path().to_string();
+            let method = request.method().to_string();
+            let body = request
+                .into_body()
+                .collect_bytes()
+                .await
+                .map(|b| String::from_utf8_lossy(&b).into_owned())
+                .unwrap_or_default();
+            seen.lock()
+                .expect("lock")
+                .push(format!("{method} {path} {body}"));
             let reply = routes
                 .iter()
                 .find(|(p, _)| *p == path)
@@ -73,7 +92,7 @@ pub fn mock_client(routes: Vec<(&'static str, Reply)>) -> kube::Client {
             }
         }
     });
-    kube::Client::new(service, "default")
+    (kube::Client::new(service, "default"), requests)
 }
 
 const NOT_FOUND: &str = r#"{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"the server could not find the requested resource","reason":"NotFound","code":404}"#;
@@ -198,7 +217,14 @@ impl Cluster for FakeBackend {
             .ok_or_else(|| Fault::grader("no kubeconfig in this test"))
     }
     async fn put_object(&self, object: &serde_json::Value) -> Result<(), Fault> {
-        super::api::object::apply(&self.client().await?, object).await
+        super::api::object::put(&self.client().await?, object).await
+    }
+    async fn patch_object(
+        &self,
+        object: &ObjectRef,
+        patch: &serde_json::Value,
+    ) -> Result<(), Fault> {
+        super::api::object::patch(&self.client().await?, object, patch).await
     }
     async fn delete_object(&self, object: &ObjectRef) -> Result<(), Fault> {
         super::api::object::delete(&self.client().await?, object).await

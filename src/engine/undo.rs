@@ -130,16 +130,23 @@ impl UndoLog {
     }
 }
 
-/// An object as it can be applied again: its spec and data, without the fields the API
-/// server owns.
+/// An object as it can be written back whole: everything but its status and the metadata
+/// the API server owns (uid, resourceVersion, timestamps, managed fields).
 fn restorable(object: &ObjectRef, found: kube::core::DynamicObject) -> serde_json::Value {
     let mut value = found.data;
-    let metadata = serde_json::json!({
-        "name": object.name,
-        "namespace": (!object.namespace.is_empty()).then_some(&object.namespace),
-        "labels": found.metadata.labels,
-        "annotations": found.metadata.annotations,
-    });
+    let mut metadata = serde_json::to_value(&found.metadata).unwrap_or_default();
+    if let Some(fields) = metadata.as_object_mut() {
+        for owned in [
+            "uid",
+            "resourceVersion",
+            "generation",
+            "creationTimestamp",
+            "managedFields",
+            "selfLink",
+        ] {
+            fields.remove(owned);
+        }
+    }
     value["apiVersion"] = object.api_version.clone().into();
     value["kind"] = object.kind.clone().into();
     value["metadata"] = metadata;
@@ -170,6 +177,7 @@ fn touched_paths(step: &Step) -> Vec<&str> {
         | Step::Stop(_)
         | Step::Restart(_)
         | Step::PutObject { .. }
+        | Step::PatchObject { .. }
         | Step::DeleteObject { .. }
         | Step::WaitFor { .. }
         | Step::Run(_) => Vec::new(),
@@ -183,6 +191,13 @@ fn touched_object(
 ) -> Result<Option<ObjectRef>, Fault> {
     let (api_version, kind, namespace, name) = match step {
         Step::PutObject {
+            api_version,
+            kind,
+            namespace,
+            name,
+            ..
+        }
+        | Step::PatchObject {
             api_version,
             kind,
             namespace,
@@ -204,4 +219,70 @@ fn touched_object(
         namespace: r(namespace)?,
         name: r(name)?,
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use http::StatusCode;
+
+    use super::*;
+    use crate::engine::steps::run_setup;
+    use crate::engine::testing::{FakeBackend, Reply, recording_client};
+
+    const DISCOVERY: &str = include_str!("../../tests/fixtures/kube/api-v1.json");
+    const NODE: &str = include_str!("../../tests/fixtures/kube/node-ready.json");
+    const NODE_PATH: &str = "/api/v1/nodes/ckalab-control-plane";
+
+    /// A lab that labels and taints a node leaves the node as it found it after reset: the
+    /// whole object goes back, so a label the patch added is gone again.
+    #[tokio::test]
+    async fn a_patched_node_is_put_back_whole() {
+        let ok = |body| Reply::Answer(StatusCode::OK, body);
+        let (client, requests) =
+            recording_client(vec![("/api/v1", ok(DISCOVERY)), (NODE_PATH, ok(NODE))]);
+        let backend = FakeBackend::new(Some(client));
+        let step: Step = serde_saphyr::from_str(
+            "patch_object:
+  kind: Node
+  name: ckalab-control-plane
+  patch:
+    metadata: {labels: {disk: ssd}}
+    spec: {taints: [{key: dedicated, value: gpu, effect: NoSchedule}]}
+",
+        )
+        .expect("a step");
+        run_setup(&backend, &[step]).await.expect("setup");
+        let mut undo = UndoLog::load(&backend).await;
+        assert_eq!(undo.restore_files(&backend).await, Ok(0));
+        assert_eq!(undo.restore_objects(&backend).await, Ok(1));
+
+        let requests = requests.lock().expect("lock").clone();
+        let patch = requests
+            .iter()
+            .find(|r| r.starts_with(&format!("PATCH {NODE_PATH}")))
+            .expect("the step patched the node");
+        assert!(
+            patch.contains("dedicated") && patch.contains("ssd"),
+            "{patch}"
+        );
+        let put = requests.last().expect("requests");
+        assert!(
+            put.starts_with(&format!("PUT {NODE_PATH}")),
+            "{requests:#?}"
+        );
+        let body: serde_json::Value = serde_json::from_str(
+            put.split_once(' ')
+                .and_then(|(_, r)| r.split_once(' '))
+                .map_or("", |(_, b)| b),
+        )
+        .expect("a JSON body");
+        let original: serde_json::Value = serde_json::from_str(NODE).expect("fixture");
+        assert_eq!(body["metadata"]["labels"], original["metadata"]["labels"]);
+        assert_eq!(body["spec"], original["spec"], "no taint is left behind");
+        assert_eq!(
+            body["metadata"]["resourceVersion"], original["metadata"]["resourceVersion"],
+            "replaced over the version it found"
+        );
+        assert!(body.get("status").is_none());
+    }
 }

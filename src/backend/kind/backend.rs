@@ -293,7 +293,15 @@ impl Cluster for KindBackend {
     }
 
     async fn put_object(&self, object: &serde_json::Value) -> Result<(), Fault> {
-        crate::engine::api::object::apply(&self.client().await?, object).await
+        crate::engine::api::object::put(&self.client().await?, object).await
+    }
+
+    async fn patch_object(
+        &self,
+        object: &ObjectRef,
+        patch: &serde_json::Value,
+    ) -> Result<(), Fault> {
+        crate::engine::api::object::patch(&self.client().await?, object, patch).await
     }
 
     async fn delete_object(&self, object: &ObjectRef) -> Result<(), Fault> {

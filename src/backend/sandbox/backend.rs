@@ -282,6 +282,24 @@ impl Cluster for SandboxBackend {
             .map_err(etcd_fault)
     }
 
+    async fn patch_object(
+        &self,
+        object: &ObjectRef,
+        patch: &serde_json::Value,
+    ) -> Result<(), Fault> {
+        let key = storage_key(object);
+        let etcd = self.etcd();
+        let stored = etcd.get(&key).await.map_err(etcd_fault)?.ok_or_else(|| {
+            Fault::cluster(format!(
+                "{object} not found (the sandbox's API server model keeps only the objects labs put)"
+            ))
+        })?;
+        let mut value: serde_json::Value = serde_json::from_str(&stored)
+            .map_err(|e| Fault::cluster(format!("{object} in etcd is not JSON: {e}")))?;
+        crate::engine::api::object::merge_patch(&mut value, patch);
+        etcd.put(&key, &value.to_string()).await.map_err(etcd_fault)
+    }
+
     async fn delete_object(&self, object: &ObjectRef) -> Result<(), Fault> {
         self.etcd()
             .delete(&storage_key(object))
