@@ -182,6 +182,24 @@ fn a_lab_without_solution_is_an_error() {
     refused(&copy, "labs/expired-certs/lab.yaml:", "no solution steps");
 }
 
+/// Every lab proves a learner's own fix passes, not only the canonical solution.
+#[test]
+fn a_lab_without_another_valid_fix_is_an_error() {
+    let copy = CatalogCopy::new();
+    let text = copy.read("labs/cri-plugin-disabled/lab.yaml");
+    let start = text.find("learner_fixes:").expect("learner_fixes");
+    let end = text[start..].find("\n\n").expect("end of the list") + start;
+    copy.write(
+        "labs/cri-plugin-disabled/lab.yaml",
+        &format!("{}{}", &text[..start], &text[end..]),
+    );
+    refused(
+        &copy,
+        "labs/cri-plugin-disabled/lab.yaml:",
+        "the lab has no learner_fixes",
+    );
+}
+
 #[test]
 fn a_folder_and_id_mismatch_is_an_error() {
     let copy = CatalogCopy::new();

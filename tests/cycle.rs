@@ -15,6 +15,9 @@
 //! 5. `reset` leaves a healthy node and no lab in progress, and ends the old node's processes;
 //! 6. `stop` ends every process the node ran (also run when an assertion fails).
 //!
+//! And one trial per learner fix (`::learner-fix-<n>`): on a freshly broken node, the lab's
+//! `learner_fixes` line typed in `ckalab shell` passes like the canonical solution.
+//!
 //! Trials for `kind` are listed but ignored: they need Docker, and the opt-in kind end-to-end
 //! test runs them (`CKALAB_E2E_KIND=1 cargo nextest run --run-ignored only kind_e2e`).
 //!
@@ -57,6 +60,8 @@ struct Case {
     reasons: Vec<String>,
     /// Whether the lab's and the variant's `near_miss` steps are both empty.
     no_near_miss: bool,
+    /// The lab's and the variant's `learner_fixes`: command lines typed in `ckalab shell`.
+    learner_fixes: Vec<String>,
 }
 
 impl Case {
@@ -101,6 +106,9 @@ fn trials() -> Vec<Trial> {
         for backend in backends {
             for case in &cases {
                 trials.push(trial(&backend, case.clone()));
+                for (n, fix) in case.learner_fixes.iter().enumerate() {
+                    trials.push(learner_fix_trial(&backend, case, n + 1, fix.clone()));
+                }
             }
         }
     }
@@ -126,6 +134,35 @@ fn trial(backend: &str, case: Case) -> Trial {
                 .with_ignored_flag(true)
         }
     }
+}
+
+/// A learner's own fix (the lab's `learner_fixes`), typed in `ckalab shell` on a freshly broken
+/// node, must pass like the canonical solution.
+fn learner_fix_trial(backend: &str, case: &Case, n: usize, fix: String) -> Trial {
+    let name = format!("{}::learner-fix-{n}", case.name(backend));
+    let case = case.clone();
+    match backend {
+        "sandbox" => Trial::test(name, move || {
+            let node = Sandbox::new()?;
+            node.run(&start_args(&case))?.success("start")?;
+            node.run(&["shell", "-c", &fix])?
+                .success(&format!("the learner's fix `{fix}`"))?;
+            node.wait_for_pass()
+        }),
+        _ => Trial::ignorable_test(name, || {
+            Ok(Completion::ignored_with("needs Docker and kind"))
+        })
+        .with_ignored_flag(true),
+    }
+}
+
+/// `start <lab> --backend sandbox [--variant V]`.
+fn start_args(case: &Case) -> Vec<&str> {
+    let mut start = vec!["start", case.lab.as_str(), "--backend", "sandbox"];
+    if let Some(v) = &case.variant {
+        start.extend(["--variant", v.as_str()]);
+    }
+    start
 }
 
 /// The backends a lab lists, and one case per variant (or one for a lab without variants).
@@ -171,6 +208,7 @@ fn read_lab(folder: &Path, id: &str) -> Result<(Vec<String>, Vec<Case>), String>
             variant: None,
             reasons: reasons(&lab),
             no_near_miss: no_steps(&lab),
+            learner_fixes: strings(&lab["learner_fixes"]),
         }]
     } else {
         variants
@@ -184,6 +222,10 @@ fn read_lab(folder: &Path, id: &str) -> Result<(Vec<String>, Vec<Case>), String>
                     variant: Some(vid.to_string()),
                     reasons: reasons(&lab).into_iter().chain(reasons(variant)).collect(),
                     no_near_miss: no_steps(&lab) && no_steps(variant),
+                    learner_fixes: strings(&lab["learner_fixes"])
+                        .into_iter()
+                        .chain(strings(&variant["learner_fixes"]))
+                        .collect(),
                 })
             })
             .collect::<Result<_, String>>()?
@@ -196,11 +238,9 @@ fn sandbox_cycle(case: &Case) -> Result<(), Failed> {
     let node = Sandbox::new()?;
 
     // 1. Start: builds the node, breaks it, verifies the break.
-    let mut start = vec!["start", case.lab.as_str(), "--backend", "sandbox"];
-    if let Some(v) = &case.variant {
-        start.extend(["--variant", v.as_str()]);
-    }
-    node.run(&start)?.success("start")?.stdout_has("Task")?;
+    node.run(&start_args(case))?
+        .success("start")?
+        .stdout_has("Task")?;
 
     // 2. Broken: FAIL, for each reason the lab declares.
     let report = node.check()?;

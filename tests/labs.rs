@@ -63,33 +63,6 @@ fn alive(pid: u32) -> bool {
             .starts_with('Z')
 }
 
-/// A learner who fixes it the 1.27–1.33 way: a flag in kubeadm-flags.env beats config.yaml,
-/// which still names the dead socket.
-#[test]
-fn runtime_endpoint_fixed_with_the_kubeadm_flag() {
-    let lab = Lab::start("runtime-endpoint", None);
-    let fix = "sed -i 's#^KUBELET_KUBEADM_ARGS=\"#&--container-runtime-endpoint=unix:///run/containerd/containerd.sock #' var/lib/kubelet/kubeadm-flags.env \
-               && grep -q dockershim var/lib/kubelet/config.yaml && systemctl restart kubelet";
-    lab.test.run(&["shell", "-c", fix]).success();
-    lab.wait_for_pass("the flag in kubeadm-flags.env was not honoured");
-}
-
-#[test]
-fn etcd_restore_the_way_a_learner_does_it() {
-    let lab = Lab::start("etcd-restore", None);
-    let root = lab.test.home().join("sandbox/controlplane");
-    assert!(
-        root.join("var/backups/etcd/snapshot.db").is_file(),
-        "the task's snapshot exists"
-    );
-    // The learner's own commands: the real etcdctl into a directory of their choosing, and a
-    // text edit of the manifest's etcd-data hostPath.
-    let fix = "etcdctl snapshot restore var/backups/etcd/snapshot.db --data-dir var/lib/etcd-from-backup \
-               && sed -i 's#path: /var/lib/etcd$#path: /var/lib/etcd-from-backup#' etc/kubernetes/manifests/etcd.yaml";
-    lab.test.run(&["shell", "-c", fix]).success();
-    lab.wait_for_pass("the learner's restore never passed");
-}
-
 /// On a node that outlives the lab (kind), a second attempt needs kubeadm's manifest back and
 /// the restore directories free again: reset gives both, without rebuilding the node.
 #[test]
@@ -325,22 +298,4 @@ fn reset_rebuilds_a_node_the_learner_broke_beyond_setup() {
             "test -f var/lib/kubelet/config.yaml && systemctl is-active kubelet",
         ])
         .success();
-}
-
-#[test]
-fn expired_certs_renewed_with_openssl_the_way_a_learner_does_it() {
-    let lab = Lab::start("expired-certs", None);
-    // The lesson's ckalab-free path: a CSR from the existing key, signed by the cluster CA with
-    // the same names, then checked with -checkend. No restart: the apiserver reloads its
-    // serving certificate when the file changes.
-    let renew = "cd etc/kubernetes/pki \
-        && printf 'subjectAltName=DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local,DNS:controlplane,IP:10.96.0.1,IP:127.0.0.1\\nextendedKeyUsage=serverAuth\\n' > /tmp/ckalab-apiserver-$$.ext \
-        && openssl req -new -key apiserver.key -subj /CN=kube-apiserver -out /tmp/ckalab-apiserver-$$.csr \
-        && openssl x509 -req -in /tmp/ckalab-apiserver-$$.csr -CA ca.crt -CAkey ca.key -CAcreateserial \
-             -days 365 -extfile /tmp/ckalab-apiserver-$$.ext -out apiserver.crt \
-        && rm /tmp/ckalab-apiserver-$$.ext /tmp/ckalab-apiserver-$$.csr \
-        && openssl x509 -in apiserver.crt -noout -checkend 2592000";
-    lab.test.run(&["shell", "-c", renew]).success();
-    let (code, report) = lab.check();
-    assert_eq!(code, Some(0), "the learner's renewal passes: {report:#}");
 }

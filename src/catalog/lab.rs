@@ -49,6 +49,11 @@ pub struct Lab {
     pub solution: Vec<Step>,
     /// A plausible but incomplete fix: after it the lab must still not pass.
     pub near_miss: Vec<Step>,
+    /// Other valid fixes, each a command line as a learner types it in `ckalab shell` (paths
+    /// relative to the node's `/`, so the same line works on both backends). The tests prove
+    /// each one passes, so grading never rewards only the canonical spelling.
+    #[serde(default)]
+    pub learner_fixes: Vec<String>,
 }
 
 impl Lab {
@@ -138,6 +143,9 @@ pub struct Variant {
     pub verify_broken: Vec<ExpectBroken>,
     pub solution: Vec<Step>,
     pub near_miss: Vec<Step>,
+    /// This variant's other valid fixes (the lab's own apply to every variant).
+    #[serde(default)]
+    pub learner_fixes: Vec<String>,
 }
 
 /// A check that must fail after setup, and the words its failure must contain, so a break that

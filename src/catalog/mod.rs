@@ -29,6 +29,9 @@ mod embedded {
 /// instead of the embedded one: for lab authors and tests.
 pub const CATALOG_ENV: &str = "CKALAB_CATALOG";
 
+/// What to do about a lab without another valid fix than its solution.
+const LEARNER_FIXES_HINT: &str = "add at least one other valid fix, as the command line a learner types in `ckalab shell` (a different command, path or spelling than the solution)";
+
 /// A kind cluster config from `kind-configs/<name>.yaml`, as built into the binary.
 pub fn kind_config(name: &str) -> Option<&'static str> {
     let path = format!("kind-configs/{name}.yaml");
@@ -307,6 +310,13 @@ impl Catalog {
                     "list the checks that must fail right after setup",
                 );
             }
+            if lab.learner_fixes.is_empty() {
+                problem(
+                    "learner_fixes",
+                    "the lab has no learner_fixes".into(),
+                    LEARNER_FIXES_HINT,
+                );
+            }
         } else {
             let mut seen = BTreeSet::new();
             for variant in &lab.variants {
@@ -336,6 +346,13 @@ impl Catalog {
                         "variants",
                         format!("nothing proves variant `{}` took effect", variant.id),
                         "list checks that must fail after its setup",
+                    );
+                }
+                if variant.learner_fixes.is_empty() && lab.learner_fixes.is_empty() {
+                    problem(
+                        "variants",
+                        format!("variant `{}` has no learner_fixes", variant.id),
+                        LEARNER_FIXES_HINT,
                     );
                 }
             }
