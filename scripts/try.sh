@@ -5,6 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash scripts/install-deps.sh
+bash scripts/build-k8s.sh
 cargo build --quiet --locked
 ckalab=target/debug/ckalab
 "$ckalab" doctor || true

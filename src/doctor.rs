@@ -122,12 +122,30 @@ impl Probe {
     }
 }
 
+/// One of the real binaries built from Go modules (`crate::binaries`).
+#[derive(Debug, Clone, Serialize)]
+pub struct BinaryProbe {
+    pub name: &'static str,
+    /// Its build family (`kubernetes`, `etcd`, `crictl`, `kwok`) and pinned version.
+    pub family: &'static str,
+    pub pinned: String,
+    /// Where it is, once its family's build finished.
+    pub path: Option<PathBuf>,
+    /// The first line it printed for `--version` (`version` for kubectl, etcdctl, etcdutl).
+    pub version: Option<String>,
+}
+
 /// The whole picture: every tool, and which backends can run.
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
     pub tools: Vec<Probe>,
     pub sandbox_ready: bool,
     pub kind_ready: bool,
+    /// The real control-plane binaries, and the cache they are built into.
+    pub binaries: Vec<BinaryProbe>,
+    pub binaries_dir: PathBuf,
+    /// The command that builds the missing ones.
+    pub binaries_build: &'static str,
 }
 
 impl Report {
@@ -143,11 +161,39 @@ pub fn examine() -> Report {
         .into_iter()
         .all(found);
     let kind_ready = (found("docker") || found("podman")) && found("kind") && found("kubectl");
+    let root = crate::binaries::cache_root();
     Report {
         tools,
         sandbox_ready,
         kind_ready,
+        binaries: probe_binaries(&root),
+        binaries_dir: root,
+        binaries_build: crate::binaries::BUILD_COMMAND,
     }
+}
+
+fn probe_binaries(root: &Path) -> Vec<BinaryProbe> {
+    let mut probes = Vec::new();
+    for family in crate::binaries::families() {
+        let built = family.is_built(root);
+        for &name in family.binaries {
+            let path = built.then(|| family.dir(root).join(name));
+            let args: &[&str] = match name {
+                "kubectl" => &["version", "--client"],
+                "etcdctl" | "etcdutl" => &["version"],
+                "kubeadm" => &["version", "-o", "short"],
+                _ => &["--version"],
+            };
+            probes.push(BinaryProbe {
+                name,
+                family: family.name,
+                pinned: family.version.clone(),
+                version: path.as_deref().and_then(|p| version_line(p, args)),
+                path,
+            });
+        }
+    }
+    probes
 }
 
 fn probe(tool: &Tool) -> Probe {

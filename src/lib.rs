@@ -5,6 +5,7 @@
 
 pub mod atomic_file;
 pub mod backend;
+pub mod binaries;
 pub mod catalog;
 mod cli;
 pub mod clock;

@@ -91,3 +91,55 @@ fn a_kind_other_than_the_pinned_release_is_pointed_out() {
             .all(|t| t["advice"].is_null())
     );
 }
+
+/// The real binaries built from Go modules are listed with the versions they print; a family
+/// whose build did not finish (no `.built` stamp) counts as not built, with the command that
+/// builds it.
+#[test]
+fn the_real_control_plane_binaries_are_listed_with_their_versions() {
+    let cache = tempfile::tempdir().expect("dir");
+    let pins = std::fs::read_to_string(crate::repo_root().join("gobuild/pins.env")).expect("pins");
+    let pin = |key: &str| {
+        pins.lines()
+            .find_map(|l| l.strip_prefix(&format!("{key}=")))
+            .expect("pinned")
+            .to_string()
+    };
+    let etcd_dir = cache.path().join(format!("etcd-{}", pin("ETCD_VERSION")));
+    std::fs::create_dir_all(&etcd_dir).expect("mkdir");
+    fake_tool(&etcd_dir, "etcd", "etcd Version: 3.6.16");
+    fake_tool(&etcd_dir, "etcdutl", "etcdutl version: 3.6.16");
+    fake_tool(&etcd_dir, "etcdctl", "etcdctl version: 3.6.16");
+    std::fs::write(etcd_dir.join(".built"), "stamp").expect("stamp");
+    // Half a Kubernetes build: binaries without the stamp.
+    let k8s_dir = cache
+        .path()
+        .join(format!("kubernetes-{}", pin("K8S_VERSION")));
+    std::fs::create_dir_all(&k8s_dir).expect("mkdir");
+    fake_tool(&k8s_dir, "kube-apiserver", "Kubernetes v1.35.4");
+
+    let test = Test::new().env("CKALAB_BIN_CACHE", cache.path().to_string_lossy());
+    let json = test.run(&["doctor", "--json"]).json();
+    let binary = |name: &str| {
+        json["binaries"]
+            .as_array()
+            .expect("binaries")
+            .iter()
+            .find(|b| b["name"] == name)
+            .unwrap_or_else(|| panic!("{name} listed"))
+            .clone()
+    };
+    assert_eq!(binary("etcdutl")["version"], "etcdutl version: 3.6.16");
+    assert_eq!(binary("etcdutl")["family"], "etcd");
+    assert!(binary("etcd")["path"].as_str().is_some());
+    assert!(
+        binary("kube-apiserver")["path"].is_null(),
+        "a build without its stamp is never used"
+    );
+    assert_eq!(binary("kubectl")["pinned"], pin("K8S_VERSION"));
+    assert_eq!(json["binaries_build"], "bash scripts/build-k8s.sh");
+    test.run(&["doctor"])
+        .stdout_has("etcd Version: 3.6.16")
+        .stdout_has("not built")
+        .stdout_has("build them: bash scripts/build-k8s.sh");
+}

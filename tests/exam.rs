@@ -163,6 +163,8 @@ solution:
   - remove_path: /etc/ckalab-note
 near_miss:
   - remove_path: /etc/ckalab-note
+learner_fixes:
+  - rm etc/ckalab-note
 "#;
 
 #[test]
