@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Installs the Debian/Ubuntu packages ckalab's sandbox and tests use: real etcd and etcdctl,
-# containerd, openssl and tmux. Skips apt entirely when everything is already there.
+# containerd, bubblewrap, openssl and tmux. Skips apt entirely when everything is already there.
 set -euo pipefail
 
 packages=()
 command -v etcd >/dev/null || packages+=(etcd-server)
 command -v etcdctl >/dev/null || packages+=(etcd-client)
 command -v containerd >/dev/null || packages+=(containerd)
+command -v bwrap >/dev/null || packages+=(bubblewrap)
 command -v openssl >/dev/null || packages+=(openssl)
 command -v tmux >/dev/null || packages+=(tmux)
 [ ${#packages[@]} -eq 0 ] && exit 0

@@ -51,6 +51,14 @@ const TOOLS: &[Tool] = &[
         wanted: None,
     },
     Tool {
+        name: "bwrap",
+        version_args: &["--version"],
+        needed_by: Need::Sandbox,
+        purpose: "puts the sandbox node's files at their real paths in `ckalab shell` (bubblewrap)",
+        install: "sudo apt-get install -y bubblewrap",
+        wanted: None,
+    },
+    Tool {
         name: "openssl",
         version_args: &["version"],
         needed_by: Need::Sandbox,
@@ -157,7 +165,7 @@ impl Report {
 pub fn examine() -> Report {
     let tools: Vec<Probe> = TOOLS.iter().map(probe).collect();
     let found = |name: &str| tools.iter().any(|t| t.name == name && t.found());
-    let sandbox_ready = ["etcd", "etcdctl", "containerd", "openssl"]
+    let sandbox_ready = ["etcd", "etcdctl", "containerd", "bwrap", "openssl"]
         .into_iter()
         .all(found);
     let kind_ready = (found("docker") || found("podman")) && found("kind") && found("kubectl");

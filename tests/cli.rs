@@ -10,7 +10,7 @@ fn show_prints_the_task_with_real_paths_without_starting_anything() {
     let run = test.run(&["show", "etcd-restore"]).success();
     let node = test.home().join("sandbox/controlplane");
     run.stdout_has("etcd-restore — Bring deleted objects back from an etcd snapshot")
-        .stdout_has(&format!("{}/var/backups/etcd/snapshot.db", node.display()))
+        .stdout_has("    /var/backups/etcd/snapshot.db")
         .stdout_has("ckalab learn etcd")
         .stdout_has("What you would see");
     assert!(!node.exists(), "show must not build a node");

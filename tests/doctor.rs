@@ -21,6 +21,7 @@ fn nothing_installed_exits_4_with_install_commands() {
     run.stdout_has("sudo apt-get install -y etcd-server")
         .stdout_has("sudo apt-get install -y etcd-client")
         .stdout_has("sudo apt-get install -y containerd")
+        .stdout_has("sudo apt-get install -y bubblewrap")
         .stdout_has("kind.sigs.k8s.io/dl/v0.31.0")
         .stdout_has("sandbox backend (no Docker needed): not ready");
 }
@@ -36,6 +37,7 @@ fn sandbox_tools_present_make_the_sandbox_ready() {
         "containerd github.com/containerd/containerd 1.6.20",
     );
     fake_tool(bin.path(), "openssl", "OpenSSL 3.0.17");
+    fake_tool(bin.path(), "bwrap", "bubblewrap 0.8.0");
     let test = Test::new().env("PATH", bin.path().to_string_lossy());
     test.run(&["doctor"])
         .success()

@@ -115,7 +115,7 @@ fn an_exam_resumes_and_the_deadline_grades_it_as_it_stood() {
         "shell",
         &fixed,
         "-c",
-        "sed -i 's#^containerRuntimeEndpoint:.*#containerRuntimeEndpoint: unix:///run/containerd/containerd.sock#' var/lib/kubelet/config.yaml && systemctl restart kubelet",
+        "sed -i 's#^containerRuntimeEndpoint:.*#containerRuntimeEndpoint: unix:///run/containerd/containerd.sock#' /var/lib/kubelet/config.yaml && systemctl restart kubelet",
     ])
     .success();
     wait_graded_in_store(&test, Duration::from_secs(90));

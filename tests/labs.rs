@@ -284,7 +284,7 @@ fn reset_rebuilds_a_node_the_learner_broke_beyond_setup() {
     let lab = Lab::start("cri-plugin-disabled", None);
     // The learner's own damage, which setup never recorded: the kubelet config is gone.
     lab.test
-        .run(&["shell", "-c", "rm var/lib/kubelet/config.yaml"])
+        .run(&["shell", "-c", "rm /var/lib/kubelet/config.yaml"])
         .success();
     lab.test
         .run(&["reset"])
@@ -295,7 +295,7 @@ fn reset_rebuilds_a_node_the_learner_broke_beyond_setup() {
         .run(&[
             "shell",
             "-c",
-            "test -f var/lib/kubelet/config.yaml && systemctl is-active kubelet",
+            "test -f /var/lib/kubelet/config.yaml && systemctl is-active kubelet",
         ])
         .success();
 }

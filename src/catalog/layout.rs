@@ -89,11 +89,6 @@ impl NodeLayout {
         }
     }
 
-    /// Where a node path really is for the learner.
-    pub fn path(&self, node_path: &str) -> String {
-        format!("{}{node_path}", self.root)
-    }
-
     /// Renders a template (a task text, a step field) with this layout.
     pub fn render(&self, template: &str) -> Result<String, String> {
         let mut context = tera::Context::new();

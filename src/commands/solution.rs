@@ -30,7 +30,10 @@ pub fn run(ui: &mut Ui, args: SolutionArgs) -> Result<ExitStatus> {
     for (i, step) in steps.iter().enumerate() {
         ui.line(format!("{}. {}", i + 1, describe(step, layout)))?;
     }
-    ui.line(ui.dim(format!("(node paths: the node's / is {})", layout.root)))?;
+    ui.line(ui.dim(format!(
+        "(paths are the node's, as `ckalab shell` shows them; on this machine the node's / is {})",
+        layout.root
+    )))?;
     if args.apply {
         runtime()?.block_on(run_steps(backend.as_ref(), &steps))?;
         ui.line("Applied. `ckalab check` grades it.")?;

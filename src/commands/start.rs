@@ -130,7 +130,7 @@ pub fn run(ui: &mut Ui, args: StartArgs) -> Result<ExitStatus> {
     ui.line("")?;
     if backend_kind == BackendKind::Sandbox {
         ui.line(format!(
-            "The node's / is {}: a path like /etc/kubernetes in a manifest is that directory's etc/kubernetes.",
+            "In `ckalab shell` the node's files are at their real paths (/etc/kubernetes, /var/lib/etcd, ...); on this machine they are under {}.",
             layout.root
         ))?;
     }

@@ -88,7 +88,7 @@ pub fn describe(step: &Step, layout: &crate::catalog::NodeLayout) -> String {
         Step::WriteFile { path, .. } => format!("write {}", r(path)),
         Step::SetKey { file, key, value } => format!("in {}, set {key}: {value}", r(file)),
         Step::SetRuntimeEndpoint(endpoint) => {
-            let file = layout.path(&layout.kubelet_endpoint_file);
+            let file = &layout.kubelet_endpoint_file;
             if layout.kubelet_endpoint_file == crate::kubelet::FLAGS_FILE {
                 format!(
                     "in {file}, set --container-runtime-endpoint={}",

@@ -2,6 +2,7 @@
 //! pods through the node agent, the real containerd and etcd, and the API server through
 //! ckalab's admin kubeconfig.
 
+use std::path::{Path, PathBuf};
 use std::process::Output;
 use std::time::Duration;
 
@@ -10,6 +11,7 @@ use tokio::sync::OnceCell;
 
 use super::SandboxNode;
 use super::etcdctl::{Etcdctl, EtcdctlError};
+use super::node_view;
 use super::state::NodeState;
 use crate::catalog::{BackendKind, NodeLayout};
 use crate::engine::cluster::{Cluster, ObjectRef};
@@ -23,6 +25,49 @@ pub struct SandboxBackend {
 }
 
 impl SandboxBackend {
+    /// A command run as on the node: inside the node's view at the real paths (bubblewrap),
+    /// with etcdctl and kubectl pointed at the node and its `systemctl`, `journalctl` and
+    /// `crictl` first on PATH. Without bubblewrap, in the node directory with the host's paths.
+    fn command_in_node(&self, program: &str, args: &[String]) -> std::process::Command {
+        let root = self.node.root();
+        let exe = std::env::current_exe().unwrap_or_default();
+        let binaries = crate::binaries::cache_root();
+        let kubernetes = crate::binaries::families()
+            .into_iter()
+            .find(|f| f.name == "kubernetes" && f.is_built(&binaries))
+            .map(|f| f.dir(&binaries));
+        let view = node_view::bwrap().filter(|_| node_view::prepare(root).is_ok());
+        match view {
+            Some(bwrap) => {
+                let lent = node_view::Lent {
+                    root,
+                    exe: &exe,
+                    binaries: kubernetes.as_deref(),
+                };
+                let mut cmd = std::process::Command::new(bwrap);
+                cmd.args(node_view::bwrap_args(&lent, "/root"))
+                    .arg(program)
+                    .args(args)
+                    .env("HOME", "/root")
+                    .env("CKALAB_EXE", node_view::EXE);
+                let tools: Vec<PathBuf> = kubernetes
+                    .map(|_| PathBuf::from(node_view::KUBERNETES))
+                    .into_iter()
+                    .collect();
+                cmd.envs(self.node.shell_env(Path::new("/"), &tools));
+                cmd
+            }
+            None => {
+                let mut cmd = std::process::Command::new(program);
+                cmd.args(args).current_dir(root).envs(
+                    self.node
+                        .shell_env(root, &kubernetes.into_iter().collect::<Vec<_>>()),
+                );
+                cmd
+            }
+        }
+    }
+
     pub fn new(node: SandboxNode) -> SandboxBackend {
         SandboxBackend {
             layout: node.layout(),
@@ -138,12 +183,9 @@ impl Node for SandboxBackend {
         let (program, args) = argv
             .split_first()
             .ok_or_else(|| Fault::grader("an empty command"))?;
-        let mut cmd = tokio::process::Command::new(program);
-        cmd.args(args)
-            .current_dir(self.path("/")?)
-            .envs(self.node.shell_env())
-            .stdin(std::process::Stdio::null())
-            .kill_on_drop(true);
+        self.path("/")?;
+        let mut cmd = tokio::process::Command::from(self.command_in_node(program, args));
+        cmd.stdin(std::process::Stdio::null()).kill_on_drop(true);
         match tokio::time::timeout(timeout, cmd.output()).await {
             Ok(Ok(output)) => Ok(output),
             Ok(Err(e)) if e.kind() == std::io::ErrorKind::NotFound => {
@@ -225,21 +267,25 @@ impl Node for SandboxBackend {
     }
 
     fn shell(&self, command: Option<&str>) -> (std::process::Command, String) {
-        let mut cmd = std::process::Command::new("bash");
-        cmd.current_dir(self.node.root())
-            .envs(self.node.shell_env());
-        match command {
-            Some(command) => {
-                cmd.arg("-c").arg(command);
-            }
+        let mut cmd = match command {
+            Some(command) => self.command_in_node("bash", &["-c".to_string(), command.to_string()]),
             None => {
-                cmd.env("PS1", "root@controlplane:\\w# ").arg("--norc");
+                let mut cmd = self.command_in_node("bash", &["--norc".to_string()]);
+                cmd.env("PS1", format!("root@{}:\\w# ", self.layout.node_name));
+                cmd
             }
-        }
-        let banner = format!(
-            "Shell on the sandbox node {} (exit to leave).",
-            self.node.root().display()
-        );
+        };
+        cmd.stdin(std::process::Stdio::inherit());
+        let banner = match node_view::bwrap() {
+            Some(_) => format!(
+                "Shell on the sandbox node {} (its files are at their real paths here: /etc/kubernetes, /var/lib/etcd, ...; exit to leave).",
+                self.node.root().display()
+            ),
+            None => format!(
+                "Shell on the sandbox node {} (exit to leave). bubblewrap is not installed, so absolute paths are this machine's: use paths relative to the node (etc/kubernetes/...), or install it (sudo apt-get install -y bubblewrap) for the real paths.",
+                self.node.root().display()
+            ),
+        };
         (cmd, banner)
     }
 

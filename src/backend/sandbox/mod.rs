@@ -15,6 +15,7 @@ pub mod state;
 
 mod backend;
 mod node;
+pub mod node_view;
 
 pub use backend::SandboxBackend;
 pub use node::{SandboxError, SandboxNode, ckalab_process_alive};

@@ -369,13 +369,23 @@ impl SandboxNode {
         )
     }
 
-    /// The environment of the learner's shell on this node: etcdctl and kubectl pointed at
-    /// it, and the node's `systemctl`, `journalctl` and `crictl` first on PATH.
-    pub fn shell_env(&self) -> Vec<(String, String)> {
-        let pki = self.path("/etc/kubernetes/pki");
-        let path = std::env::var("PATH").unwrap_or_default();
+    /// The environment of the learner's shell on this node, whose `/` is at `seen_at` (`/`
+    /// inside the node's view, the node directory without one): etcdctl and kubectl pointed at
+    /// the node, and the node's `systemctl`, `journalctl` and `crictl`, then `tools`, first on
+    /// PATH.
+    pub fn shell_env(&self, seen_at: &Path, tools: &[PathBuf]) -> Vec<(String, String)> {
+        let at = |node_path: &str| {
+            seen_at
+                .join(node_path.trim_start_matches('/'))
+                .display()
+                .to_string()
+        };
+        let host_path = std::env::var_os("PATH").unwrap_or_default();
+        let path = std::iter::once(PathBuf::from(at(super::shell::BIN_DIR)))
+            .chain(tools.iter().cloned())
+            .chain(std::env::split_paths(&host_path));
         vec![
-            ("CKALAB_NODE".into(), self.root.display().to_string()),
+            ("CKALAB_NODE".into(), seen_at.display().to_string()),
             ("ETCDCTL_API".into(), "3".into()),
             (
                 "ETCDCTL_ENDPOINTS".into(),
@@ -383,25 +393,22 @@ impl SandboxNode {
             ),
             (
                 "ETCDCTL_CACERT".into(),
-                pki.join("etcd/ca.crt").display().to_string(),
+                at("/etc/kubernetes/pki/etcd/ca.crt"),
             ),
             (
                 "ETCDCTL_CERT".into(),
-                pki.join("etcd/server.crt").display().to_string(),
+                at("/etc/kubernetes/pki/etcd/server.crt"),
             ),
             (
                 "ETCDCTL_KEY".into(),
-                pki.join("etcd/server.key").display().to_string(),
+                at("/etc/kubernetes/pki/etcd/server.key"),
             ),
-            (
-                "KUBECONFIG".into(),
-                self.path("/etc/kubernetes/admin.conf")
-                    .display()
-                    .to_string(),
-            ),
+            ("KUBECONFIG".into(), at("/etc/kubernetes/admin.conf")),
             (
                 "PATH".into(),
-                format!("{}:{path}", self.path(super::shell::BIN_DIR).display()),
+                std::env::join_paths(path)
+                    .map(|p| p.to_string_lossy().into_owned())
+                    .unwrap_or_default(),
             ),
         ]
     }

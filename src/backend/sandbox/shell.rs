@@ -16,7 +16,8 @@ pub const BIN_DIR: &str = "/var/lib/ckalab/bin";
 
 pub const TOOLS: [&str; 3] = ["systemctl", "journalctl", "crictl"];
 
-/// Writes the shims that route the tools to `ckalab __node <root> <tool>`.
+/// Writes the shims that route the tools to `ckalab __node <root> <tool>`. Inside the node's
+/// view `CKALAB_EXE` and `CKALAB_NODE` say where ckalab and the node's `/` are there.
 pub fn install_shims(root: &Path, exe: &Path) -> std::io::Result<()> {
     use std::os::unix::fs::PermissionsExt;
     let dir = root.join(BIN_DIR.trim_start_matches('/'));
@@ -24,7 +25,7 @@ pub fn install_shims(root: &Path, exe: &Path) -> std::io::Result<()> {
     for tool in TOOLS {
         let path = dir.join(tool);
         let script = format!(
-            "#!/bin/sh\n# The sandbox node's {tool}, provided by ckalab.\nexec '{}' __node '{}' {tool} \"$@\"\n",
+            "#!/bin/sh\n# The sandbox node's {tool}, provided by ckalab.\nexec \"${{CKALAB_EXE:-{}}}\" __node \"${{CKALAB_NODE:-{}}}\" {tool} \"$@\"\n",
             exe.display(),
             root.display()
         );
