@@ -1,11 +1,9 @@
 #!/usr/bin/env bash
-# Installs the Debian/Ubuntu packages ckalab's sandbox and tests use: real etcd and etcdctl,
-# containerd, bubblewrap, openssl and tmux. Skips apt entirely when everything is already there.
+# Installs the Debian/Ubuntu packages ckalab's sandbox and tests use: containerd, bubblewrap,
+# openssl and tmux (etcd 3.6 and Kubernetes are built from Go modules: scripts/build-k8s.sh). Skips apt entirely when everything is already there.
 set -euo pipefail
 
 packages=()
-command -v etcd >/dev/null || packages+=(etcd-server)
-command -v etcdctl >/dev/null || packages+=(etcd-client)
 command -v containerd >/dev/null || packages+=(containerd)
 command -v bwrap >/dev/null || packages+=(bubblewrap)
 command -v openssl >/dev/null || packages+=(openssl)

@@ -32,6 +32,26 @@ impl Family {
     }
 }
 
+/// A built binary by name (`etcd`, `kube-apiserver`, `kubectl`, ...), from the cache; `None`
+/// until its family's build has finished.
+pub fn find(name: &str) -> Option<PathBuf> {
+    let root = cache_root();
+    families()
+        .into_iter()
+        .find(|f| f.binaries.contains(&name) && f.is_built(&root))
+        .map(|f| f.dir(&root).join(name))
+}
+
+/// The folders of the families that are built, for PATH.
+pub fn built_dirs(names: &[&str]) -> Vec<PathBuf> {
+    let root = cache_root();
+    families()
+        .into_iter()
+        .filter(|f| names.contains(&f.name) && f.is_built(&root))
+        .map(|f| f.dir(&root))
+        .collect()
+}
+
 /// The families and their pinned versions.
 pub fn families() -> Vec<Family> {
     let family = |name, key, binaries| Family {

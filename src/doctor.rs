@@ -9,7 +9,8 @@ use serde::Serialize;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Need {
-    /// The sandbox backend: real etcd, containerd and a PKI on this machine.
+    /// The sandbox backend: containerd, bubblewrap and openssl on this machine (etcd and the
+    /// Kubernetes binaries are built from Go modules: `crate::binaries`).
     Sandbox,
     /// The kind backend: a container engine, kind and kubectl.
     Kind,
@@ -26,22 +27,6 @@ struct Tool {
 }
 
 const TOOLS: &[Tool] = &[
-    Tool {
-        name: "etcd",
-        version_args: &["--version"],
-        needed_by: Need::Sandbox,
-        purpose: "runs the sandbox node's etcd",
-        install: "sudo apt-get install -y etcd-server",
-        wanted: None,
-    },
-    Tool {
-        name: "etcdctl",
-        version_args: &["version"],
-        needed_by: Need::Sandbox,
-        purpose: "snapshots and restores etcd (you use it in labs)",
-        install: "sudo apt-get install -y etcd-client",
-        wanted: None,
-    },
     Tool {
         name: "containerd",
         version_args: &["--version"],
@@ -165,11 +150,13 @@ impl Report {
 pub fn examine() -> Report {
     let tools: Vec<Probe> = TOOLS.iter().map(probe).collect();
     let found = |name: &str| tools.iter().any(|t| t.name == name && t.found());
-    let sandbox_ready = ["etcd", "etcdctl", "containerd", "bwrap", "openssl"]
-        .into_iter()
-        .all(found);
-    let kind_ready = (found("docker") || found("podman")) && found("kind") && found("kubectl");
     let root = crate::binaries::cache_root();
+    // etcd 3.6 and its tools come from the Go build, the rest from the distribution.
+    let etcd_built = crate::binaries::families()
+        .iter()
+        .any(|f| f.name == "etcd" && f.is_built(&root));
+    let sandbox_ready = ["containerd", "bwrap", "openssl"].into_iter().all(found) && etcd_built;
+    let kind_ready = (found("docker") || found("podman")) && found("kind") && found("kubectl");
     Report {
         tools,
         sandbox_ready,

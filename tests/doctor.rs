@@ -11,26 +11,46 @@ fn fake_tool(dir: &Path, name: &str, version: &str) {
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).expect("chmod");
 }
 
+/// A pinned version from gobuild/pins.env.
+fn pin(key: &str) -> String {
+    let pins = std::fs::read_to_string(crate::repo_root().join("gobuild/pins.env")).expect("pins");
+    pins.lines()
+        .find_map(|l| l.strip_prefix(&format!("{key}=")))
+        .expect("pinned")
+        .to_string()
+}
+
+/// A family of built binaries in `cache`, each printing `version`; `finished` writes the
+/// stamp a completed build leaves.
+fn fake_family(cache: &Path, family: &str, key: &str, binaries: &[(&str, &str)], finished: bool) {
+    let dir = cache.join(format!("{family}-{}", pin(key)));
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    for (name, version) in binaries {
+        fake_tool(&dir, name, version);
+    }
+    if finished {
+        std::fs::write(dir.join(".built"), "stamp").expect("stamp");
+    }
+}
+
 #[test]
 fn nothing_installed_exits_4_with_install_commands() {
     let empty = tempfile::tempdir().expect("dir");
     let run = Test::new()
         .env("PATH", empty.path().to_string_lossy())
+        .env("CKALAB_BIN_CACHE", empty.path().to_string_lossy())
         .run(&["doctor"])
         .exit(4);
-    run.stdout_has("sudo apt-get install -y etcd-server")
-        .stdout_has("sudo apt-get install -y etcd-client")
-        .stdout_has("sudo apt-get install -y containerd")
+    run.stdout_has("sudo apt-get install -y containerd")
         .stdout_has("sudo apt-get install -y bubblewrap")
         .stdout_has("kind.sigs.k8s.io/dl/v0.31.0")
+        .stdout_has("build them: bash scripts/build-k8s.sh")
         .stdout_has("sandbox backend (no Docker needed): not ready");
 }
 
 #[test]
 fn sandbox_tools_present_make_the_sandbox_ready() {
     let bin = tempfile::tempdir().expect("dir");
-    fake_tool(bin.path(), "etcd", "etcd Version: 3.4.23");
-    fake_tool(bin.path(), "etcdctl", "etcdctl version: 3.4.23");
     fake_tool(
         bin.path(),
         "containerd",
@@ -38,10 +58,23 @@ fn sandbox_tools_present_make_the_sandbox_ready() {
     );
     fake_tool(bin.path(), "openssl", "OpenSSL 3.0.17");
     fake_tool(bin.path(), "bwrap", "bubblewrap 0.8.0");
-    let test = Test::new().env("PATH", bin.path().to_string_lossy());
+    let cache = tempfile::tempdir().expect("dir");
+    let etcd = [
+        ("etcd", "etcd Version: 3.6.16"),
+        ("etcdutl", "etcdutl version: 3.6.16"),
+        ("etcdctl", "etcdctl version: 3.6.16"),
+    ];
+    let test = Test::new()
+        .env("PATH", bin.path().to_string_lossy())
+        .env("CKALAB_BIN_CACHE", cache.path().to_string_lossy());
+    // Without etcd 3.6 built, the sandbox cannot run.
+    test.run(&["doctor"])
+        .exit(4)
+        .stdout_has("sandbox backend (no Docker needed): not ready");
+    fake_family(cache.path(), "etcd", "ETCD_VERSION", &etcd, true);
     test.run(&["doctor"])
         .success()
-        .stdout_has("etcd Version: 3.4.23")
+        .stdout_has("containerd github.com/containerd/containerd 1.6.20")
         .stdout_has("sandbox backend (no Docker needed): ready")
         .stdout_has("kind backend (a real cluster):      not ready")
         .stdout_has("curl -LO https://dl.k8s.io/release/v1.35.0/bin/linux/amd64/kubectl");
@@ -49,49 +82,14 @@ fn sandbox_tools_present_make_the_sandbox_ready() {
     let json = test.run(&["doctor", "--json"]).success().json();
     assert_eq!(json["sandbox_ready"], true);
     assert_eq!(json["kind_ready"], false);
-    let etcd = json["tools"]
+    let containerd = json["tools"]
         .as_array()
         .expect("tools")
         .iter()
-        .find(|t| t["name"] == "etcd")
-        .expect("etcd")
+        .find(|t| t["name"] == "containerd")
+        .expect("containerd")
         .clone();
-    assert_eq!(etcd["version"], "etcd Version: 3.4.23");
-    assert_eq!(etcd["needed_by"], "sandbox");
-}
-
-#[test]
-fn a_kind_other_than_the_pinned_release_is_pointed_out() {
-    let bin = tempfile::tempdir().expect("dir");
-    fake_tool(bin.path(), "kind", "kind v0.29.0 go1.24.2 linux/amd64");
-    fake_tool(bin.path(), "docker", "Docker version 28.2.2, build e6534b4");
-    fake_tool(bin.path(), "kubectl", "Client Version: v1.35.0");
-    let test = Test::new().env("PATH", bin.path().to_string_lossy());
-    test.run(&["doctor"])
-        .stdout_has("kind: ckalab's cluster configs pin kind v0.31's node image")
-        .stdout_has("install v0.31.x");
-    let json = test.run(&["doctor", "--json"]).json();
-    let advice = |name: &str| {
-        json["tools"]
-            .as_array()
-            .expect("tools")
-            .iter()
-            .find(|t| t["name"] == name)
-            .expect("tool")["advice"]
-            .clone()
-    };
-    assert!(advice("kind").is_string());
-    assert!(advice("docker").is_null());
-
-    fake_tool(bin.path(), "kind", "kind v0.31.0 go1.25.5 linux/amd64");
-    let json = test.run(&["doctor", "--json"]).json();
-    assert!(
-        json["tools"]
-            .as_array()
-            .expect("tools")
-            .iter()
-            .all(|t| t["advice"].is_null())
-    );
+    assert_eq!(containerd["needed_by"], "sandbox");
 }
 
 /// The real binaries built from Go modules are listed with the versions they print; a family
@@ -100,25 +98,15 @@ fn a_kind_other_than_the_pinned_release_is_pointed_out() {
 #[test]
 fn the_real_control_plane_binaries_are_listed_with_their_versions() {
     let cache = tempfile::tempdir().expect("dir");
-    let pins = std::fs::read_to_string(crate::repo_root().join("gobuild/pins.env")).expect("pins");
-    let pin = |key: &str| {
-        pins.lines()
-            .find_map(|l| l.strip_prefix(&format!("{key}=")))
-            .expect("pinned")
-            .to_string()
-    };
-    let etcd_dir = cache.path().join(format!("etcd-{}", pin("ETCD_VERSION")));
-    std::fs::create_dir_all(&etcd_dir).expect("mkdir");
-    fake_tool(&etcd_dir, "etcd", "etcd Version: 3.6.16");
-    fake_tool(&etcd_dir, "etcdutl", "etcdutl version: 3.6.16");
-    fake_tool(&etcd_dir, "etcdctl", "etcdctl version: 3.6.16");
-    std::fs::write(etcd_dir.join(".built"), "stamp").expect("stamp");
+    let etcd = [
+        ("etcd", "etcd Version: 3.6.16"),
+        ("etcdutl", "etcdutl version: 3.6.16"),
+        ("etcdctl", "etcdctl version: 3.6.16"),
+    ];
+    fake_family(cache.path(), "etcd", "ETCD_VERSION", &etcd, true);
     // Half a Kubernetes build: binaries without the stamp.
-    let k8s_dir = cache
-        .path()
-        .join(format!("kubernetes-{}", pin("K8S_VERSION")));
-    std::fs::create_dir_all(&k8s_dir).expect("mkdir");
-    fake_tool(&k8s_dir, "kube-apiserver", "Kubernetes v1.35.4");
+    let apiserver = [("kube-apiserver", "Kubernetes v1.35.4")];
+    fake_family(cache.path(), "kubernetes", "K8S_VERSION", &apiserver, false);
 
     let test = Test::new().env("CKALAB_BIN_CACHE", cache.path().to_string_lossy());
     let json = test.run(&["doctor", "--json"]).json();

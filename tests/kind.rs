@@ -339,13 +339,13 @@ fn start_on_kind_refuses_a_foreign_container_before_any_setup() {
 #[test]
 fn start_picks_the_sandbox_when_no_kind_cluster_is_up() {
     // kind answers but lists no cluster: the sandbox is chosen, and start says so. The lab
-    // itself then needs etcd, which this PATH lacks: INVALID with the install command.
+    // itself then needs containerd, which this PATH lacks: INVALID with the install command.
     let fakes = Fakes::new(&["docker", "kind"]);
     fakes
         .test("ckalab")
         .run(&["start", "cri-plugin-disabled"])
         .stdout_has("no ckalab kind cluster is up: using the sandbox backend")
-        .stderr_has("apt-get install -y etcd-server");
+        .stderr_has("apt-get install -y containerd");
 }
 
 #[test]

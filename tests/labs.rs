@@ -181,8 +181,15 @@ fn missing_tools_are_invalid_with_the_install_command() {
     let test = Test::new().env("PATH", "/nonexistent");
     test.run(&["start", "etcd-restore"])
         .exit(3)
+        .stderr_has("containerd is not installed")
+        .stderr_has("sudo apt-get install -y containerd");
+    // etcd 3.6 is built from Go modules, not installed.
+    Test::new()
+        .env("CKALAB_BIN_CACHE", "/nonexistent")
+        .run(&["start", "etcd-restore"])
+        .exit(3)
         .stderr_has("etcd is not installed")
-        .stderr_has("sudo apt-get install -y etcd-server");
+        .stderr_has("bash scripts/build-k8s.sh");
 }
 
 #[test]

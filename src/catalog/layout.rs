@@ -74,7 +74,7 @@ impl NodeLayout {
         }
     }
 
-    /// The layout of a sandbox node under `root` (Debian's etcd 3.4: `etcdctl` restores).
+    /// The layout of a sandbox node under `root` (etcd 3.6: `etcdutl` restores).
     pub fn sandbox(root: &std::path::Path, ports: Ports) -> NodeLayout {
         NodeLayout {
             backend: BackendKind::Sandbox,
@@ -83,9 +83,9 @@ impl NodeLayout {
                 .map_or_else(String::new, |n| n.to_string_lossy().into_owned()),
             root: root.display().to_string(),
             ports,
-            etcd_restore_tool: "etcdctl".to_string(),
+            etcd_restore_tool: "etcdutl".to_string(),
             kubelet_endpoint_file: KUBELET_CONFIG.to_string(),
-            description: "the sandbox node (a Kubernetes 1.35 layout, Debian's etcd)".to_string(),
+            description: "the sandbox node (a Kubernetes 1.35 layout, etcd 3.6)".to_string(),
         }
     }
 

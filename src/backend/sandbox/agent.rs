@@ -569,7 +569,13 @@ impl Agent {
             .open(log.path())
             .ok()?;
         let err = out.try_clone().ok()?;
-        match Command::new("etcd")
+        let Some(etcd) = crate::binaries::find("etcd") else {
+            log.line(
+                "exec: \"etcd\": executable file not found (bash scripts/build-k8s.sh builds it)",
+            );
+            return None;
+        };
+        match Command::new(etcd)
             .args(&args)
             .stdin(Stdio::null())
             .stdout(out)

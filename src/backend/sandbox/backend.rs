@@ -31,38 +31,36 @@ impl SandboxBackend {
     fn command_in_node(&self, program: &str, args: &[String]) -> std::process::Command {
         let root = self.node.root();
         let exe = std::env::current_exe().unwrap_or_default();
-        let binaries = crate::binaries::cache_root();
-        let kubernetes = crate::binaries::families()
-            .into_iter()
-            .find(|f| f.name == "kubernetes" && f.is_built(&binaries))
-            .map(|f| f.dir(&binaries));
+        let cache = crate::binaries::cache_root();
+        // kubectl and kubeadm v1.35, etcdctl and etcdutl 3.6, before this machine's own.
+        let tools = crate::binaries::built_dirs(&["kubernetes", "etcd"]);
         let view = node_view::bwrap().filter(|_| node_view::prepare(root).is_ok());
         match view {
             Some(bwrap) => {
                 let lent = node_view::Lent {
                     root,
                     exe: &exe,
-                    binaries: kubernetes.as_deref(),
+                    binaries: &cache,
                 };
+                let tools: Vec<PathBuf> = tools
+                    .iter()
+                    .filter_map(|dir| dir.strip_prefix(&cache).ok())
+                    .map(|family| Path::new(node_view::BINARIES).join(family))
+                    .collect();
                 let mut cmd = std::process::Command::new(bwrap);
                 cmd.args(node_view::bwrap_args(&lent, "/root"))
                     .arg(program)
                     .args(args)
                     .env("HOME", "/root")
-                    .env("CKALAB_EXE", node_view::EXE);
-                let tools: Vec<PathBuf> = kubernetes
-                    .map(|_| PathBuf::from(node_view::KUBERNETES))
-                    .into_iter()
-                    .collect();
-                cmd.envs(self.node.shell_env(Path::new("/"), &tools));
+                    .env("CKALAB_EXE", node_view::EXE)
+                    .envs(self.node.shell_env(Path::new("/"), &tools));
                 cmd
             }
             None => {
                 let mut cmd = std::process::Command::new(program);
-                cmd.args(args).current_dir(root).envs(
-                    self.node
-                        .shell_env(root, &kubernetes.into_iter().collect::<Vec<_>>()),
-                );
+                cmd.args(args)
+                    .current_dir(root)
+                    .envs(self.node.shell_env(root, &tools));
                 cmd
             }
         }
@@ -126,7 +124,7 @@ fn io_fault(path: &str, err: &std::io::Error) -> Fault {
 
 fn etcd_fault(err: EtcdctlError) -> Fault {
     match err {
-        EtcdctlError::Missing => Fault::grader(err.to_string()),
+        EtcdctlError::Missing(_) => Fault::grader(err.to_string()),
         EtcdctlError::Failed(_) => Fault::cluster(err.to_string()),
     }
 }

@@ -1,5 +1,6 @@
-//! The real `etcdctl`, run against a sandbox node's etcd: the same tool the learner uses, so
-//! what ckalab writes and reads is exactly what they see.
+//! The real `etcdctl` and `etcdutl` (etcd 3.6, built from Go modules), run against a sandbox
+//! node's etcd: the same tools the learner uses, so what ckalab writes and reads is exactly
+//! what they see.
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -18,9 +19,11 @@ pub struct Etcdctl {
 
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum EtcdctlError {
-    /// The binary is not installed.
-    #[error("etcdctl is not installed\nhint: sudo apt-get install -y etcd-client")]
-    Missing,
+    /// The binary is not built.
+    #[error(
+        "{0} is not built yet\nhint: bash scripts/build-k8s.sh builds etcd 3.6 and its tools from Go modules"
+    )]
+    Missing(&'static str),
     /// etcdctl ran and failed; its own words.
     #[error("{0}")]
     Failed(String),
@@ -40,9 +43,8 @@ impl Etcdctl {
 
     /// Runs `etcdctl <args>` with this endpoint and certificates; stdout on success.
     pub async fn run(&self, args: &[&str]) -> Result<String, EtcdctlError> {
-        let mut cmd = Command::new("etcdctl");
-        cmd.env("ETCDCTL_API", "3")
-            .arg(format!("--endpoints={}", self.endpoints))
+        let mut cmd = Command::new(tool("etcdctl")?);
+        cmd.arg(format!("--endpoints={}", self.endpoints))
             .arg(format!("--cacert={}", self.cacert.display()))
             .arg(format!("--cert={}", self.cert.display()))
             .arg(format!("--key={}", self.key.display()))
@@ -74,11 +76,16 @@ impl Etcdctl {
     }
 }
 
-/// `etcdctl snapshot restore` (etcd 3.4's tool for it) into a new data directory.
+/// A built etcd tool.
+fn tool(name: &'static str) -> Result<PathBuf, EtcdctlError> {
+    crate::binaries::find(name).ok_or(EtcdctlError::Missing(name))
+}
+
+/// `etcdutl snapshot restore` (etcd 3.6 restores with etcdutl; etcdctl's restore is gone) into
+/// a new data directory.
 pub async fn snapshot_restore(snapshot: &Path, data_dir: &Path) -> Result<(), EtcdctlError> {
-    let mut cmd = Command::new("etcdctl");
-    cmd.env("ETCDCTL_API", "3")
-        .args(["snapshot", "restore"])
+    let mut cmd = Command::new(tool("etcdutl")?);
+    cmd.args(["snapshot", "restore"])
         .arg(snapshot)
         .arg(format!("--data-dir={}", data_dir.display()));
     run(cmd).await.map(drop)
@@ -88,9 +95,6 @@ async fn run(mut cmd: Command) -> Result<String, EtcdctlError> {
     cmd.stdin(Stdio::null()).kill_on_drop(true);
     let output = match tokio::time::timeout(Duration::from_secs(10), cmd.output()).await {
         Ok(Ok(output)) => output,
-        Ok(Err(err)) if err.kind() == std::io::ErrorKind::NotFound => {
-            return Err(EtcdctlError::Missing);
-        }
         Ok(Err(err)) => return Err(EtcdctlError::Failed(err.to_string())),
         Err(_) => {
             return Err(EtcdctlError::Failed(

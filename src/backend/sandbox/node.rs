@@ -88,16 +88,22 @@ impl SandboxNode {
         })
     }
 
-    /// The tools a node needs, each with its install command.
+    /// The tools a node needs, each with how to get it: etcd 3.6 and its tools are built from
+    /// Go modules, containerd comes from the distribution.
     pub fn check_tools() -> Result<(), SandboxError> {
-        for (tool, install) in [
-            ("etcd", "sudo apt-get install -y etcd-server"),
-            ("etcdctl", "sudo apt-get install -y etcd-client"),
-            ("containerd", "sudo apt-get install -y containerd"),
-        ] {
-            if crate::doctor::find_in_path(tool).is_none() {
-                return Err(SandboxError::MissingTool { tool, install });
+        for tool in ["etcd", "etcdctl", "etcdutl"] {
+            if crate::binaries::find(tool).is_none() {
+                return Err(SandboxError::MissingTool {
+                    tool,
+                    install: "bash scripts/build-k8s.sh (builds etcd 3.6 and the Kubernetes v1.35 binaries from Go modules)",
+                });
             }
+        }
+        if crate::doctor::find_in_path("containerd").is_none() {
+            return Err(SandboxError::MissingTool {
+                tool: "containerd",
+                install: "sudo apt-get install -y containerd",
+            });
         }
         Ok(())
     }

@@ -39,15 +39,15 @@ const HOST_ETC: &[&str] = &[
 /// are ckalab. Out of the learner's way, and never under a node directory (binding it at its
 /// host path, under `/root` or `/tmp`, would leave mount points in the node's own folders).
 pub const EXE: &str = "/.ckalab/ckalab";
-/// Where the real Kubernetes binaries (kubectl, kubeadm) are inside the view, when built.
-pub const KUBERNETES: &str = "/.ckalab/kubernetes";
+/// Where the cache of real binaries (kubectl, kubeadm, etcdctl, etcdutl) is inside the view.
+pub const BINARIES: &str = "/.ckalab/bin";
 
-/// What the learner's shell needs besides the node: ckalab itself, and the real Kubernetes
-/// binaries when they are built.
+/// What the learner's shell needs besides the node: ckalab itself, and the cache of real
+/// binaries.
 pub struct Lent<'a> {
     pub root: &'a Path,
     pub exe: &'a Path,
-    pub binaries: Option<&'a Path>,
+    pub binaries: &'a Path,
 }
 
 /// Makes the directories the view binds, and `/var/run -> /run` as on every Linux node.
@@ -94,9 +94,7 @@ pub fn bwrap_args(lent: &Lent<'_>, cwd: &str) -> Vec<String> {
         push(&["--ro-bind-try", &host, &host]);
     }
     push(&["--ro-bind", &lent.exe.to_string_lossy(), EXE]);
-    if let Some(binaries) = lent.binaries {
-        push(&["--ro-bind", &binaries.to_string_lossy(), KUBERNETES]);
-    }
+    push(&["--ro-bind-try", &lent.binaries.to_string_lossy(), BINARIES]);
     push(&["--chdir", cwd]);
     args
 }
@@ -121,7 +119,7 @@ mod tests {
         let lent = Lent {
             root: Path::new("/home/u/.local/share/ckalab/sandbox/controlplane"),
             exe: Path::new("/usr/local/bin/ckalab"),
-            binaries: None,
+            binaries: Path::new("/home/u/.cache/ckalab/bin"),
         };
         let args = bwrap_args(&lent, "/root");
         assert_eq!(&args[..3], ["--die-with-parent", "--tmpfs", "/"]);
