@@ -3,10 +3,18 @@
 # the raw work they wrap done with plain commands: start containerd and a TLS etcd, write the
 # two objects, take the snapshot, delete the objects. Prints medians and the ratio.
 #
-#   bash benches/sandbox.sh [runs]      (default 5; needs etcd, etcdctl, containerd, openssl)
+#   bash benches/sandbox.sh [runs]      (default 5; needs containerd, openssl and the binaries
+#                                        scripts/build-k8s.sh builds)
+#
+# The raw side starts etcd only, while `ckalab start` also starts the real kube-apiserver and
+# waits for the Node to be Ready: the ratio shows what the control plane costs on top.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-5}
+# shellcheck source=../gobuild/pins.env
+source gobuild/pins.env
+bin=${CKALAB_BIN_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/ckalab/bin}/etcd-$ETCD_VERSION
+[ -f "$bin/.built" ] || { echo "etcd $ETCD_VERSION is not built: bash scripts/build-k8s.sh" >&2; exit 4; }
 cargo build --quiet --locked
 ckalab=$PWD/target/debug/ckalab
 work=$(mktemp -d /tmp/ckb.XXXX)
@@ -29,13 +37,13 @@ raw_once() {
     local d=$work/raw; rm -rf "$d"; mkdir -p "$d"
     printf 'version = 2\nroot = "%s/c"\nstate = "%s/s"\n[grpc]\n  address = "%s/c.sock"\n[ttrpc]\n  address = "%s/c.sock.ttrpc"\n' "$d" "$d" "$d" "$d" > "$d/config.toml"
     containerd --config "$d/config.toml" >/dev/null 2>&1 & local cpid=$!
-    etcd --name raw --data-dir "$d/etcd" --listen-client-urls https://127.0.0.1:23790 \
+    "$bin/etcd" --name raw --data-dir "$d/etcd" --listen-client-urls https://127.0.0.1:23790 \
         --advertise-client-urls https://127.0.0.1:23790 --listen-peer-urls https://127.0.0.1:23800 \
         --initial-advertise-peer-urls https://127.0.0.1:23800 --initial-cluster raw=https://127.0.0.1:23800 \
         --cert-file "$pki/server.crt" --key-file "$pki/server.key" --trusted-ca-file "$pki/ca.crt" --client-cert-auth \
         --peer-cert-file "$pki/server.crt" --peer-key-file "$pki/server.key" --peer-trusted-ca-file "$pki/ca.crt" \
         >/dev/null 2>&1 & local epid=$!
-    local e=(etcdctl --endpoints https://127.0.0.1:23790 --cacert "$pki/ca.crt" --cert "$pki/server.crt" --key "$pki/server.key")
+    local e=("$bin/etcdctl" --endpoints https://127.0.0.1:23790 --cacert "$pki/ca.crt" --cert "$pki/server.crt" --key "$pki/server.key")
     until [ -S "$d/c.sock" ] && "${e[@]}" endpoint health >/dev/null 2>&1; do sleep 0.05; done
     "${e[@]}" put /registry/configmaps/payments/app-config '{"data":{"currency":"EUR"}}' >/dev/null
     "${e[@]}" put /registry/secrets/payments/db-credentials '{"data":{"password":"cw=="}}' >/dev/null

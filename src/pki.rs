@@ -77,7 +77,7 @@ pub fn create_node_pki(dir: &Path, node: &NodeIdentity, now: SystemTime) -> Resu
         &ip,
     ];
     let etcd_sans = ["localhost", name, &ip, "127.0.0.1", "::1"];
-    let leaves: [Leaf<'_>; 7] = [
+    let leaves: [Leaf<'_>; 8] = [
         (
             &ca,
             "apiserver",
@@ -91,6 +91,16 @@ pub fn create_node_pki(dir: &Path, node: &NodeIdentity, now: SystemTime) -> Resu
             "apiserver-kubelet-client",
             "kube-apiserver-kubelet-client",
             &["kubeadm:cluster-admins"],
+            &[],
+            Usage::Client,
+        ),
+        // super-admin.conf's identity (kubeadm embeds it in the kubeconfig only): it bypasses
+        // RBAC, and makes the binding that gives admin.conf's group cluster-admin.
+        (
+            &ca,
+            "super-admin",
+            "kubernetes-super-admin",
+            &["system:masters"],
             &[],
             Usage::Client,
         ),

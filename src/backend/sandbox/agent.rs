@@ -1,25 +1,36 @@
 //! The node agent: one background process per sandbox node. It runs containerd (the real
 //! binary, from the node's config.toml) and the kubelet model, which validates the CRI v1
 //! runtime API on its configured endpoint with a real gRPC call and runs the static pods from
-//! the manifests directory: the real etcd, the API server model, and the controller-manager and
-//! scheduler as idle containers. It acts on `systemctl` requests and publishes the node's state
+//! the manifests directory: the real etcd and kube-apiserver (built from Go modules), and the
+//! controller-manager and scheduler as idle containers; it registers the Node and posts its
+//! Ready condition through the real API. It acts on `systemctl` requests and publishes the node's state
 //! for `crictl`, `systemctl` and the graders. On SIGTERM it stops everything it started.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::Stdio;
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::process::{Child, Command};
+use tokio::sync::Mutex;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
 use super::container_log::ContainerLog;
+use super::files;
 use super::journal::Journal;
+use super::node_status::NodeStatus;
 use super::pods::StaticPod;
 use super::state::{NodeState, PodState, StateFiles, UnitAction, UnitState};
-use super::{apiserver, files};
 
+/// How often the node's status is posted, as the kubelet's nodeStatusUpdateFrequency (10 s),
+/// shortened so a fix shows in `check` at once.
+const STATUS_INTERVAL: Duration = Duration::from_secs(2);
+/// How long a container stopped by the kubelet (a changed manifest, `crictl stop`) may take
+/// to exit, and how long when the whole node stops.
+const STOP_GRACE: Duration = Duration::from_secs(5);
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(1);
 /// How often the agent looks at requests, processes and manifests.
 const TICK: Duration = Duration::from_millis(200);
 /// The kubelet unit restarts a second after it fails, like kind's.
@@ -57,7 +68,6 @@ pub fn run(root: PathBuf) -> std::io::Result<()> {
 
 enum Process {
     Child(Child),
-    Task(JoinHandle<i32>),
     /// A container with no behaviour of its own (controller-manager, scheduler).
     Idle,
 }
@@ -84,6 +94,11 @@ struct Agent {
     kubelet_next_try: Instant,
     containers: BTreeMap<String, Container>,
     next_fake_pid: u32,
+    /// The Node object and its status, posted in the background so a slow API server never
+    /// holds up the kubelet's loop.
+    node_status: Arc<Mutex<NodeStatus>>,
+    status_task: Option<JoinHandle<()>>,
+    next_status: Instant,
 }
 
 impl Agent {
@@ -108,6 +123,10 @@ impl Agent {
         }
         Agent {
             journal: Journal::new(&root, &node),
+            node_status: Arc::new(Mutex::new(NodeStatus::new(
+                &node,
+                root.join("etc/kubernetes/super-admin.conf"),
+            ))),
             root,
             node,
             files,
@@ -120,6 +139,8 @@ impl Agent {
             kubelet_next_try: Instant::now(),
             containers: BTreeMap::new(),
             next_fake_pid: 1200,
+            status_task: None,
+            next_status: Instant::now(),
         }
     }
 
@@ -149,9 +170,31 @@ impl Agent {
             self.kubelet_sync().await;
         }
         self.reap_containers().await;
+        self.post_node_status();
         if self.files.read_state().as_ref() != Some(&self.state) {
             let _ = self.files.write_state(&self.state);
         }
+    }
+
+    /// Every couple of seconds, while the API server runs, posts the node's Ready condition as
+    /// the kubelet would (in the background: the loop never waits on the API server).
+    fn post_node_status(&mut self) {
+        let busy = self.status_task.as_ref().is_some_and(|t| !t.is_finished());
+        let apiserver_up = self
+            .state
+            .pods
+            .get("kube-apiserver")
+            .is_some_and(|p| p.state == "Running");
+        if busy || !apiserver_up || Instant::now() < self.next_status {
+            return;
+        }
+        self.next_status = Instant::now() + STATUS_INTERVAL;
+        let (ready, reason) = (self.state.node_ready, self.state.node_reason.clone());
+        let status = self.node_status.clone();
+        self.status_task = Some(tokio::spawn(async move {
+            // Refused while the API server starts: the next round tries again.
+            let _ = status.lock().await.post(ready, &reason).await;
+        }));
     }
 
     async fn handle_requests(&mut self) {
@@ -256,7 +299,7 @@ impl Agent {
                 "containerd",
                 "Stopping containerd.service - containerd container runtime...",
             );
-            terminate(child).await;
+            terminate(child, STOP_GRACE).await;
             self.journal.systemd(
                 "containerd",
                 "Stopped containerd.service - containerd container runtime.",
@@ -501,16 +544,13 @@ impl Agent {
             "/var/log/pods/kube-system_{}-{}/{}/{attempt}.log",
             pod.name, self.node, pod.name
         );
+        if attempt == 0 {
+            // A new pod: its logs start afresh, as under the kubelet's new pod directory.
+            let _ = std::fs::remove_file(self.host(&log_node_path));
+        }
         let log = ContainerLog::new(self.host(&log_node_path));
-        let pid = self.fake_pid();
         let process = match pod.command.first().map(String::as_str) {
-            Some("etcd") => self.spawn_etcd(pod, &log),
-            Some("kube-apiserver") => Some(Process::Task(tokio::spawn(apiserver::run(
-                self.root.clone(),
-                pod.clone(),
-                log.clone(),
-                pid,
-            )))),
+            Some(binary @ ("etcd" | "kube-apiserver")) => self.spawn(binary, pod, &log),
             Some(_) => Some(Process::Idle),
             None => {
                 log.line("Error: no command");
@@ -543,9 +583,10 @@ impl Agent {
         }
     }
 
-    /// The real etcd, with every path of its command line resolved through the pod's volumes.
-    /// A path no volume covers lands in the container's own throw-away file system.
-    fn spawn_etcd(&self, pod: &StaticPod, log: &ContainerLog) -> Option<Process> {
+    /// The real binary (etcd, kube-apiserver), with every path of its command line resolved
+    /// through the pod's volumes. A path no volume covers lands in the container's own
+    /// throw-away file system.
+    fn spawn(&self, binary: &str, pod: &StaticPod, log: &ContainerLog) -> Option<Process> {
         let scratch = self.host(&format!("/var/lib/ckalab/containers/{}", pod.name));
         let _ = std::fs::remove_dir_all(&scratch);
         let args: Vec<String> = pod
@@ -563,31 +604,32 @@ impl Agent {
                 _ => arg.clone(),
             })
             .collect();
-        let out = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(log.path())
-            .ok()?;
-        let err = out.try_clone().ok()?;
-        let Some(etcd) = crate::binaries::find("etcd") else {
-            log.line(
-                "exec: \"etcd\": executable file not found (bash scripts/build-k8s.sh builds it)",
-            );
+        let Some(program) = crate::binaries::find(binary) else {
+            log.line(&format!(
+                "exec: \"{binary}\": executable file not found (bash scripts/build-k8s.sh builds it)"
+            ));
             return None;
         };
-        match Command::new(etcd)
+        match Command::new(program)
             .args(&args)
             .stdin(Stdio::null())
-            .stdout(out)
-            .stderr(err)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
             .kill_on_drop(true)
             .spawn()
         {
-            Ok(child) => Some(Process::Child(child)),
+            Ok(mut child) => {
+                // As containerd does: each line of the container's output in the CRI format.
+                if let Some(stdout) = child.stdout.take() {
+                    log.follow("stdout", stdout);
+                }
+                if let Some(stderr) = child.stderr.take() {
+                    log.follow("stderr", stderr);
+                }
+                Some(Process::Child(child))
+            }
             Err(e) => {
-                log.line(&format!(
-                    "exec: \"etcd\": executable file not found in $PATH: {e}"
-                ));
+                log.line(&format!("exec: \"{binary}\": {e}"));
                 None
             }
         }
@@ -602,7 +644,6 @@ impl Agent {
                     .ok()
                     .flatten()
                     .map(|s| s.code().unwrap_or(137)),
-                Some(Process::Task(task)) if task.is_finished() => Some(task.await.unwrap_or(2)),
                 _ => None,
             };
             if let Some(code) = code {
@@ -619,8 +660,17 @@ impl Agent {
     }
 
     async fn shutdown(&mut self) {
+        // All at once, with a short grace: the node is going away, and the API server's
+        // graceful shutdown would otherwise hold `stop` and `reset` for seconds each.
+        let mut stopping = Vec::new();
         for container in self.containers.values_mut() {
-            stop(container).await;
+            if let Some(Process::Child(child)) = container.process.take() {
+                stopping.push(tokio::spawn(terminate(child, SHUTDOWN_GRACE)));
+            }
+            container.state.state = "Exited".into();
+        }
+        for task in stopping {
+            let _ = task.await;
         }
         self.stop_containerd().await;
         self.kubelet_wanted = false;
@@ -638,25 +688,21 @@ impl Agent {
 
 async fn stop(container: &mut Container) {
     match container.process.take() {
-        Some(Process::Child(child)) => terminate(child).await,
-        Some(Process::Task(task)) => task.abort(),
+        Some(Process::Child(child)) => terminate(child, STOP_GRACE).await,
         Some(Process::Idle) | None => {}
     }
     container.state.state = "Exited".into();
     container.state.exit_code.get_or_insert(0);
 }
 
-/// SIGTERM, then SIGKILL after five seconds; always reaped.
-async fn terminate(mut child: Child) {
+/// SIGTERM, then SIGKILL after `grace`; always reaped.
+async fn terminate(mut child: Child, grace: Duration) {
     if let Some(pid) = child.id() {
         let _ = nix::sys::signal::kill(
             nix::unistd::Pid::from_raw(pid as i32),
             nix::sys::signal::Signal::SIGTERM,
         );
-        if tokio::time::timeout(Duration::from_secs(5), child.wait())
-            .await
-            .is_ok()
-        {
+        if tokio::time::timeout(grace, child.wait()).await.is_ok() {
             return;
         }
     }

@@ -316,14 +316,8 @@ impl Cluster for SandboxBackend {
             .cloned()
     }
 
-    // The sandbox's API server model serves reads only, so objects are written where the API
-    // server keeps them: etcd, under /registry/<resource>/<namespace>/<name>.
     async fn put_object(&self, object: &serde_json::Value) -> Result<(), Fault> {
-        let key = storage_key(&crate::engine::api::object::reference(object)?);
-        self.etcd()
-            .put(&key, &object.to_string())
-            .await
-            .map_err(etcd_fault)
+        crate::engine::api::object::put(&self.client().await?, object).await
     }
 
     async fn patch_object(
@@ -331,34 +325,10 @@ impl Cluster for SandboxBackend {
         object: &ObjectRef,
         patch: &serde_json::Value,
     ) -> Result<(), Fault> {
-        let key = storage_key(object);
-        let etcd = self.etcd();
-        let stored = etcd.get(&key).await.map_err(etcd_fault)?.ok_or_else(|| {
-            Fault::cluster(format!(
-                "{object} not found (the sandbox's API server model keeps only the objects labs put)"
-            ))
-        })?;
-        let mut value: serde_json::Value = serde_json::from_str(&stored)
-            .map_err(|e| Fault::cluster(format!("{object} in etcd is not JSON: {e}")))?;
-        crate::engine::api::object::merge_patch(&mut value, patch);
-        etcd.put(&key, &value.to_string()).await.map_err(etcd_fault)
+        crate::engine::api::object::patch(&self.client().await?, object, patch).await
     }
 
     async fn delete_object(&self, object: &ObjectRef) -> Result<(), Fault> {
-        self.etcd()
-            .delete(&storage_key(object))
-            .await
-            .map_err(etcd_fault)
+        crate::engine::api::object::delete(&self.client().await?, object).await
     }
-}
-
-/// Where the API server stores an object in etcd (the model knows core kinds, whose resource
-/// is the lower-case plural of their kind).
-fn storage_key(object: &ObjectRef) -> String {
-    format!(
-        "/registry/{}s/{}/{}",
-        object.kind.to_lowercase(),
-        object.namespace,
-        object.name
-    )
 }

@@ -22,15 +22,37 @@ impl ContainerLog {
     }
 
     pub fn line(&self, message: &str) {
+        self.write("stderr", message);
+    }
+
+    /// Appends each line of `message` as the container's `stream` (`stdout`, `stderr`).
+    pub fn write(&self, stream: &str, message: &str) {
         if let Ok(mut file) = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
             .open(&self.path)
         {
             for line in message.lines() {
-                let _ = writeln!(file, "{} stderr F {line}", crate::clock::now());
+                let _ = writeln!(file, "{} {stream} F {line}", crate::clock::now());
             }
         }
+    }
+
+    /// Copies a process's output stream into the log line by line, in the CRI format, until
+    /// the stream ends.
+    pub fn follow(
+        &self,
+        stream: &'static str,
+        output: impl tokio::io::AsyncRead + Unpin + Send + 'static,
+    ) {
+        use tokio::io::AsyncBufReadExt;
+        let log = self.clone();
+        tokio::spawn(async move {
+            let mut lines = tokio::io::BufReader::new(output).lines();
+            while let Ok(Some(line)) = lines.next_line().await {
+                log.write(stream, &line);
+            }
+        });
     }
 }
 

@@ -57,19 +57,6 @@ impl Etcdctl {
         self.run(&["endpoint", "health"]).await.map(drop)
     }
 
-    pub async fn put(&self, key: &str, value: &str) -> Result<(), EtcdctlError> {
-        self.run(&["put", key, value]).await.map(drop)
-    }
-
-    pub async fn get(&self, key: &str) -> Result<Option<String>, EtcdctlError> {
-        let out = self.run(&["get", key, "--print-value-only"]).await?;
-        Ok(Some(out.trim_end_matches('\n').to_string()).filter(|v| !v.is_empty()))
-    }
-
-    pub async fn delete(&self, key: &str) -> Result<(), EtcdctlError> {
-        self.run(&["del", key]).await.map(drop)
-    }
-
     pub async fn snapshot_save(&self, to: &Path) -> Result<(), EtcdctlError> {
         let to = to.display().to_string();
         self.run(&["snapshot", "save", &to]).await.map(drop)

@@ -3,11 +3,9 @@
 //! background node agent per node.
 
 pub mod agent;
-mod apiserver;
 pub mod container_log;
 pub mod etcdctl;
 pub mod files;
-pub mod https;
 pub mod journal;
 pub mod pods;
 pub mod shell;
@@ -15,6 +13,7 @@ pub mod state;
 
 mod backend;
 mod node;
+mod node_status;
 pub mod node_view;
 
 pub use backend::SandboxBackend;

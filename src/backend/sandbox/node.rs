@@ -201,13 +201,20 @@ impl SandboxNode {
         super::shell::install_shims(&self.root, &exe)
             .map_err(|e| format!("{}: {e}", super::shell::BIN_DIR))?;
         let read = |p: &str| std::fs::read_to_string(self.path(p)).map_err(|e| format!("{p}: {e}"));
-        let admin = files::admin_kubeconfig(
-            &self.ports,
-            &read("/etc/kubernetes/pki/ca.crt")?,
-            &read("/etc/kubernetes/pki/apiserver-kubelet-client.crt")?,
-            &read("/etc/kubernetes/pki/apiserver-kubelet-client.key")?,
-        );
-        write("/etc/kubernetes/admin.conf", &admin)?;
+        let ca = read("/etc/kubernetes/pki/ca.crt")?;
+        for (file, user, identity) in [
+            ("admin.conf", "kubernetes-admin", "apiserver-kubelet-client"),
+            ("super-admin.conf", "kubernetes-super-admin", "super-admin"),
+        ] {
+            let kubeconfig = files::admin_kubeconfig(
+                user,
+                &self.ports,
+                &ca,
+                &read(&format!("/etc/kubernetes/pki/{identity}.crt"))?,
+                &read(&format!("/etc/kubernetes/pki/{identity}.key"))?,
+            );
+            write(&format!("/etc/kubernetes/{file}"), &kubeconfig)?;
+        }
         let node_file = NodeFile {
             apiserver: self.ports.apiserver,
             etcd_client: self.ports.etcd_client,

@@ -78,6 +78,15 @@ pub async fn put(client: &Client, manifest: &serde_json::Value) -> Result<(), Fa
     }
 }
 
+/// Creates an object unless it exists; an existing one is left as it is.
+pub async fn ensure(client: &Client, manifest: &serde_json::Value) -> Result<(), Fault> {
+    let object = reference(manifest)?;
+    match get(client, &object).await? {
+        Some(_) => Ok(()),
+        None => create(client, &object, manifest).await,
+    }
+}
+
 async fn create(
     client: &Client,
     object: &ObjectRef,
