@@ -77,7 +77,7 @@ pub fn create_node_pki(dir: &Path, node: &NodeIdentity, now: SystemTime) -> Resu
         &ip,
     ];
     let etcd_sans = ["localhost", name, &ip, "127.0.0.1", "::1"];
-    let leaves: [Leaf<'_>; 8] = [
+    let leaves: [Leaf<'_>; 10] = [
         (
             &ca,
             "apiserver",
@@ -101,6 +101,23 @@ pub fn create_node_pki(dir: &Path, node: &NodeIdentity, now: SystemTime) -> Resu
             "super-admin",
             "kubernetes-super-admin",
             &["system:masters"],
+            &[],
+            Usage::Client,
+        ),
+        // The identities of controller-manager.conf and scheduler.conf.
+        (
+            &ca,
+            "controller-manager",
+            "system:kube-controller-manager",
+            &[],
+            &[],
+            Usage::Client,
+        ),
+        (
+            &ca,
+            "scheduler",
+            "system:kube-scheduler",
+            &[],
             &[],
             Usage::Client,
         ),

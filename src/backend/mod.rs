@@ -21,8 +21,8 @@ use sandbox::{SandboxBackend, SandboxNode};
 
 /// How long a node may take to become healthy: a fresh sandbox node, a restarted one, and a
 /// kind control plane whose static pods the kubelet recreates.
-const SANDBOX_HEALTHY: Duration = Duration::from_secs(60);
-const SANDBOX_RESTARTED: Duration = Duration::from_secs(20);
+const SANDBOX_HEALTHY: Duration = Duration::from_secs(90);
+const SANDBOX_RESTARTED: Duration = Duration::from_secs(45);
 const KIND_HEALTHY: Duration = Duration::from_secs(180);
 
 /// The node of an existing backend: the sandbox node directory, or the control plane of

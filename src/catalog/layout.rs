@@ -30,6 +30,9 @@ pub struct Ports {
     pub apiserver: u16,
     pub etcd_client: u16,
     pub etcd_peer: u16,
+    /// The secure ports of kube-controller-manager and kube-scheduler (health and metrics).
+    pub controller_manager: u16,
+    pub scheduler: u16,
 }
 
 impl Ports {
@@ -38,6 +41,8 @@ impl Ports {
         apiserver: 6443,
         etcd_client: 2379,
         etcd_peer: 2380,
+        controller_manager: 10257,
+        scheduler: 10259,
     };
 }
 

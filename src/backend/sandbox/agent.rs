@@ -550,7 +550,9 @@ impl Agent {
         }
         let log = ContainerLog::new(self.host(&log_node_path));
         let process = match pod.command.first().map(String::as_str) {
-            Some(binary @ ("etcd" | "kube-apiserver")) => self.spawn(binary, pod, &log),
+            Some(
+                binary @ ("etcd" | "kube-apiserver" | "kube-controller-manager" | "kube-scheduler"),
+            ) => self.spawn(binary, pod, &log),
             Some(_) => Some(Process::Idle),
             None => {
                 log.line("Error: no command");

@@ -133,9 +133,65 @@ spec:
     )
 }
 
-/// The controller-manager and scheduler: present like on a kubeadm node (learners read them),
-/// run by the kubelet model as containers without behaviour of their own.
-pub fn simple_manifest(component: &str, kubeconfig: &str) -> String {
+/// kube-controller-manager's manifest as kubeadm writes it (its secure port moved, so two
+/// sandboxes never collide).
+pub fn controller_manager_manifest(ports: &Ports) -> String {
+    control_plane_manifest(
+        "kube-controller-manager",
+        "controller-manager.conf",
+        &[
+            "--allocate-node-cidrs=true",
+            "--authentication-kubeconfig=/etc/kubernetes/controller-manager.conf",
+            "--authorization-kubeconfig=/etc/kubernetes/controller-manager.conf",
+            "--bind-address=127.0.0.1",
+            "--client-ca-file=/etc/kubernetes/pki/ca.crt",
+            "--cluster-cidr=10.244.0.0/16",
+            "--cluster-name=kubernetes",
+            "--cluster-signing-cert-file=/etc/kubernetes/pki/ca.crt",
+            "--cluster-signing-key-file=/etc/kubernetes/pki/ca.key",
+            "--controllers=*,bootstrapsigner,tokencleaner",
+            "--kubeconfig=/etc/kubernetes/controller-manager.conf",
+            "--leader-elect=true",
+            "--requestheader-client-ca-file=/etc/kubernetes/pki/front-proxy-ca.crt",
+            "--root-ca-file=/etc/kubernetes/pki/ca.crt",
+            &format!("--secure-port={}", ports.controller_manager),
+            "--service-account-private-key-file=/etc/kubernetes/pki/sa.key",
+            "--service-cluster-ip-range=10.96.0.0/12",
+            "--use-service-account-credentials=true",
+        ],
+        true,
+    )
+}
+
+/// kube-scheduler's manifest as kubeadm writes it (its secure port moved).
+pub fn scheduler_manifest(ports: &Ports) -> String {
+    control_plane_manifest(
+        "kube-scheduler",
+        "scheduler.conf",
+        &[
+            "--authentication-kubeconfig=/etc/kubernetes/scheduler.conf",
+            "--authorization-kubeconfig=/etc/kubernetes/scheduler.conf",
+            "--bind-address=127.0.0.1",
+            "--kubeconfig=/etc/kubernetes/scheduler.conf",
+            "--leader-elect=true",
+            &format!("--secure-port={}", ports.scheduler),
+        ],
+        false,
+    )
+}
+
+/// A control-plane static pod reading its kubeconfig (and, for the controller-manager, the
+/// PKI) through hostPath volumes.
+fn control_plane_manifest(component: &str, kubeconfig: &str, flags: &[&str], pki: bool) -> String {
+    let command: String = flags.iter().map(|f| format!("    - {f}\n")).collect();
+    let (pki_mount, pki_volume) = if pki {
+        (
+            "    - mountPath: /etc/kubernetes/pki\n      name: k8s-certs\n      readOnly: true\n",
+            "  - hostPath:\n      path: /etc/kubernetes/pki\n      type: DirectoryOrCreate\n    name: k8s-certs\n",
+        )
+    } else {
+        ("", "")
+    };
     format!(
         r#"apiVersion: v1
 kind: Pod
@@ -149,21 +205,16 @@ spec:
   containers:
   - command:
     - {component}
-    - --authentication-kubeconfig=/etc/kubernetes/{kubeconfig}
-    - --authorization-kubeconfig=/etc/kubernetes/{kubeconfig}
-    - --bind-address=127.0.0.1
-    - --kubeconfig=/etc/kubernetes/{kubeconfig}
-    - --leader-elect=true
-    image: registry.k8s.io/{component}:v1.35.0
+{command}    image: registry.k8s.io/{component}:v1.35.0
     name: {component}
     volumeMounts:
-    - mountPath: /etc/kubernetes/{kubeconfig}
+{pki_mount}    - mountPath: /etc/kubernetes/{kubeconfig}
       name: kubeconfig
       readOnly: true
   hostNetwork: true
   priorityClassName: system-node-critical
   volumes:
-  - hostPath:
+{pki_volume}  - hostPath:
       path: /etc/kubernetes/{kubeconfig}
       type: FileOrCreate
     name: kubeconfig

@@ -61,6 +61,10 @@ struct NodeFile {
     apiserver: u16,
     etcd_client: u16,
     etcd_peer: u16,
+    #[serde(default)]
+    controller_manager: u16,
+    #[serde(default)]
+    scheduler: u16,
 }
 
 impl SandboxNode {
@@ -84,6 +88,8 @@ impl SandboxNode {
                 apiserver: file.apiserver,
                 etcd_client: file.etcd_client,
                 etcd_peer: file.etcd_peer,
+                controller_manager: file.controller_manager,
+                scheduler: file.scheduler,
             },
         })
     }
@@ -183,11 +189,11 @@ impl SandboxNode {
         )?;
         write(
             "/etc/kubernetes/manifests/kube-controller-manager.yaml",
-            &files::simple_manifest("kube-controller-manager", "controller-manager.conf"),
+            &files::controller_manager_manifest(&self.ports),
         )?;
         write(
             "/etc/kubernetes/manifests/kube-scheduler.yaml",
-            &files::simple_manifest("kube-scheduler", "scheduler.conf"),
+            &files::scheduler_manifest(&self.ports),
         )?;
         write(
             "/etc/containerd/config.toml",
@@ -205,6 +211,12 @@ impl SandboxNode {
         for (file, user, identity) in [
             ("admin.conf", "kubernetes-admin", "apiserver-kubelet-client"),
             ("super-admin.conf", "kubernetes-super-admin", "super-admin"),
+            (
+                "controller-manager.conf",
+                "system:kube-controller-manager",
+                "controller-manager",
+            ),
+            ("scheduler.conf", "system:kube-scheduler", "scheduler"),
         ] {
             let kubeconfig = files::admin_kubeconfig(
                 user,
@@ -219,6 +231,8 @@ impl SandboxNode {
             apiserver: self.ports.apiserver,
             etcd_client: self.ports.etcd_client,
             etcd_peer: self.ports.etcd_peer,
+            controller_manager: self.ports.controller_manager,
+            scheduler: self.ports.scheduler,
         };
         write(
             "/var/lib/ckalab/node.json",
@@ -480,7 +494,7 @@ fn set_mode(path: &Path, mode: u32) -> Result<(), String> {
 
 /// Three free loopback ports, held open together so they are distinct.
 fn free_ports() -> std::io::Result<Ports> {
-    let listeners: Vec<TcpListener> = (0..3)
+    let listeners: Vec<TcpListener> = (0..5)
         .map(|_| TcpListener::bind(("127.0.0.1", 0)))
         .collect::<Result<_, _>>()?;
     let port = |i: usize| listeners[i].local_addr().map(|a| a.port());
@@ -488,5 +502,7 @@ fn free_ports() -> std::io::Result<Ports> {
         apiserver: port(0)?,
         etcd_client: port(1)?,
         etcd_peer: port(2)?,
+        controller_manager: port(3)?,
+        scheduler: port(4)?,
     })
 }
