@@ -100,6 +100,8 @@ pub async fn prepare(
             // An earlier lab's changes go first, so breaks never stack up.
             progress("putting back what an earlier lab changed");
             put_back(&backend, false).await?;
+            progress("waiting for a healthy control plane");
+            healthy(&backend, KIND_HEALTHY).await?;
             Ok(Box::new(backend))
         }
     }

@@ -1,5 +1,5 @@
-//! What the engine can ask of the cluster a node belongs to: what it is (backend, layout), a
-//! Kubernetes client built once, and objects put into or taken out of its storage.
+//! What the engine can ask of the cluster a node belongs to: what it is (backend, layout) and a
+//! Kubernetes client built once, through which objects are put, patched and deleted.
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
@@ -24,15 +24,21 @@ pub trait Cluster: Send + Sync {
     async fn client(&self) -> Result<kube::Client, Fault>;
     /// Creates an object or replaces it whole (a JSON manifest with apiVersion, kind and
     /// metadata), and its namespace when that is missing.
-    async fn put_object(&self, object: &serde_json::Value) -> Result<(), Fault>;
+    async fn put_object(&self, object: &serde_json::Value) -> Result<(), Fault> {
+        super::api::object::put(&self.client().await?, object).await
+    }
     /// Changes an object with a JSON merge patch.
     async fn patch_object(
         &self,
         object: &ObjectRef,
         patch: &serde_json::Value,
-    ) -> Result<(), Fault>;
+    ) -> Result<(), Fault> {
+        super::api::object::patch(&self.client().await?, object, patch).await
+    }
     /// Deletes an object; one already absent is fine.
-    async fn delete_object(&self, object: &ObjectRef) -> Result<(), Fault>;
+    async fn delete_object(&self, object: &ObjectRef) -> Result<(), Fault> {
+        super::api::object::delete(&self.client().await?, object).await
+    }
 }
 
 /// A node and the cluster it belongs to: what the engine drives.

@@ -283,12 +283,7 @@ async fn run_step(backend: &dyn Backend, step: &Step) -> Result<(), Fault> {
             name,
             patch,
         } => {
-            let object = ObjectRef {
-                api_version: api_version.clone(),
-                kind: kind.clone(),
-                namespace: r(namespace)?,
-                name: r(name)?,
-            };
+            let object = object_ref(layout, api_version, kind, namespace, name)?;
             let patch = render_value(layout, patch).map_err(Fault::Grader)?;
             backend.patch_object(&object, &patch).await
         }
@@ -298,12 +293,7 @@ async fn run_step(backend: &dyn Backend, step: &Step) -> Result<(), Fault> {
             namespace,
             name,
         } => {
-            let object = ObjectRef {
-                api_version: api_version.clone(),
-                kind: kind.clone(),
-                namespace: r(namespace)?,
-                name: r(name)?,
-            };
+            let object = object_ref(layout, api_version, kind, namespace, name)?;
             backend.delete_object(&object).await
         }
         Step::MakeCert {
@@ -387,6 +377,23 @@ async fn make_cert(
     .map_err(|e| Fault::cluster(e.to_string()))?;
     let pem = std::fs::read(local("new.crt")).map_err(|e| Fault::grader(e.to_string()))?;
     backend.write(cert, &pem).await
+}
+
+/// The object a step names, its namespace and name rendered.
+pub(super) fn object_ref(
+    layout: &crate::catalog::NodeLayout,
+    api_version: &str,
+    kind: &str,
+    namespace: &str,
+    name: &str,
+) -> Result<ObjectRef, Fault> {
+    let r = |text: &str| layout.render(text).map_err(Fault::Grader);
+    Ok(ObjectRef {
+        api_version: api_version.to_string(),
+        kind: kind.to_string(),
+        namespace: r(namespace)?,
+        name: r(name)?,
+    })
 }
 
 fn parse_key(key: &str) -> Result<KeyPath, Fault> {

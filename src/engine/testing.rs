@@ -10,7 +10,7 @@ use async_trait::async_trait;
 use http::{Request, Response, StatusCode};
 use kube::client::Body;
 
-use super::cluster::{Cluster, ObjectRef};
+use super::cluster::Cluster;
 use super::fault::Fault;
 use super::node::{Node, PodStatus, UnitAction, UnitStatus};
 use crate::catalog::{BackendKind, NodeLayout};
@@ -215,18 +215,5 @@ impl Cluster for FakeBackend {
         self.client
             .clone()
             .ok_or_else(|| Fault::grader("no kubeconfig in this test"))
-    }
-    async fn put_object(&self, object: &serde_json::Value) -> Result<(), Fault> {
-        super::api::object::put(&self.client().await?, object).await
-    }
-    async fn patch_object(
-        &self,
-        object: &ObjectRef,
-        patch: &serde_json::Value,
-    ) -> Result<(), Fault> {
-        super::api::object::patch(&self.client().await?, object, patch).await
-    }
-    async fn delete_object(&self, object: &ObjectRef) -> Result<(), Fault> {
-        super::api::object::delete(&self.client().await?, object).await
     }
 }

@@ -212,13 +212,7 @@ fn touched_object(
         } => (api_version, kind, namespace, name),
         _ => return Ok(None),
     };
-    let r = |text: &str| layout.render(text).map_err(Fault::Grader);
-    Ok(Some(ObjectRef {
-        api_version: api_version.clone(),
-        kind: kind.clone(),
-        namespace: r(namespace)?,
-        name: r(name)?,
-    }))
+    super::steps::object_ref(layout, api_version, kind, namespace, name).map(Some)
 }
 
 #[cfg(test)]

@@ -14,7 +14,7 @@ use super::external::{self, ExternalError};
 use super::node::KindNode;
 use super::node_commands;
 use crate::catalog::{BackendKind, NodeLayout};
-use crate::engine::cluster::{Cluster, ClusterTarget, ObjectRef, Versions};
+use crate::engine::cluster::{Cluster, ClusterTarget, Versions};
 use crate::engine::fault::Fault;
 use crate::engine::node::{Node, PodStatus, UnitAction, UnitStatus};
 
@@ -290,22 +290,6 @@ impl Cluster for KindBackend {
             })
             .await
             .cloned()
-    }
-
-    async fn put_object(&self, object: &serde_json::Value) -> Result<(), Fault> {
-        crate::engine::api::object::put(&self.client().await?, object).await
-    }
-
-    async fn patch_object(
-        &self,
-        object: &ObjectRef,
-        patch: &serde_json::Value,
-    ) -> Result<(), Fault> {
-        crate::engine::api::object::patch(&self.client().await?, object, patch).await
-    }
-
-    async fn delete_object(&self, object: &ObjectRef) -> Result<(), Fault> {
-        crate::engine::api::object::delete(&self.client().await?, object).await
     }
 }
 

@@ -14,7 +14,7 @@ use super::etcdctl::{Etcdctl, EtcdctlError};
 use super::node_view;
 use super::state::NodeState;
 use crate::catalog::{BackendKind, NodeLayout};
-use crate::engine::cluster::{Cluster, ObjectRef};
+use crate::engine::cluster::Cluster;
 use crate::engine::fault::Fault;
 use crate::engine::node::{Node, PodStatus, UnitAction, UnitStatus};
 
@@ -314,21 +314,5 @@ impl Cluster for SandboxBackend {
             })
             .await
             .cloned()
-    }
-
-    async fn put_object(&self, object: &serde_json::Value) -> Result<(), Fault> {
-        crate::engine::api::object::put(&self.client().await?, object).await
-    }
-
-    async fn patch_object(
-        &self,
-        object: &ObjectRef,
-        patch: &serde_json::Value,
-    ) -> Result<(), Fault> {
-        crate::engine::api::object::patch(&self.client().await?, object, patch).await
-    }
-
-    async fn delete_object(&self, object: &ObjectRef) -> Result<(), Fault> {
-        crate::engine::api::object::delete(&self.client().await?, object).await
     }
 }
