@@ -306,3 +306,39 @@ fn reset_rebuilds_a_node_the_learner_broke_beyond_setup() {
         ])
         .success();
 }
+
+/// In `ckalab shell` the sandbox answers what a learner types on a kubeadm node: the real
+/// v1.35 kubectl against the real API server, the static pods as mirror pods, etcd 3.6's
+/// tools, crictl, and the runtime socket at its documented path.
+#[test]
+fn the_node_answers_as_a_kubeadm_node_does() {
+    let lab = Lab::start("etcd-restore", None);
+    let commands = "kubectl get nodes && kubectl get pods -n kube-system && kubectl version \
+                    && etcdutl version && crictl ps && test -S /var/run/containerd/containerd.sock";
+    let mut last = String::new();
+    for _ in 0..20 {
+        let run = lab.test.run(&["shell", "-c", commands]);
+        last = format!("{}{}", run.stdout(), run.stderr());
+        let mirrored = last
+            .lines()
+            .any(|l| l.starts_with("kube-apiserver-controlplane") && l.contains("Running"));
+        if run.code() == Some(0) && mirrored {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_secs(1));
+    }
+    for expected in [
+        "controlplane   Ready    control-plane",
+        "etcd-controlplane",
+        "kube-scheduler-controlplane",
+        "Client Version: v1.35.",
+        "Server Version: v1.35.",
+        "etcdutl version: 3.6.",
+        "kube-apiserver",
+    ] {
+        assert!(
+            last.contains(expected),
+            "{expected:?} missing from:\n{last}"
+        );
+    }
+}

@@ -20,7 +20,7 @@ use tokio::time::Instant;
 use super::container_log::ContainerLog;
 use super::files;
 use super::journal::Journal;
-use super::node_status::NodeStatus;
+use super::node_status::{NodeStatus, StaticPodRun};
 use super::pods::StaticPod;
 use super::state::{NodeState, PodState, StateFiles, UnitAction, UnitState};
 
@@ -190,10 +190,19 @@ impl Agent {
         }
         self.next_status = Instant::now() + STATUS_INTERVAL;
         let (ready, reason) = (self.state.node_ready, self.state.node_reason.clone());
+        let pods: Vec<StaticPodRun> = self
+            .containers
+            .iter()
+            .map(|(name, container)| StaticPodRun {
+                name: name.clone(),
+                manifest: container.manifest.clone(),
+                state: container.state.clone(),
+            })
+            .collect();
         let status = self.node_status.clone();
         self.status_task = Some(tokio::spawn(async move {
             // Refused while the API server starts: the next round tries again.
-            let _ = status.lock().await.post(ready, &reason).await;
+            let _ = status.lock().await.post(ready, &reason, &pods).await;
         }));
     }
 

@@ -1,17 +1,29 @@
 //! The part of the kubelet the API server sees: this node's Node object, its Ready condition
 //! following the kubelet model (NotReady with the kubelet's own words when its runtime check
-//! fails) with a heartbeat, and, once, the binding `kubeadm init` makes so that admin.conf's
-//! group `kubeadm:cluster-admins` is cluster-admin. It talks with super-admin.conf, as kubeadm
-//! does before that binding exists.
+//! fails) with a heartbeat, a mirror pod for each static pod (`kube-apiserver-controlplane`)
+//! whose status follows its process, and, once, the binding `kubeadm init` makes so that
+//! admin.conf's group `kubeadm:cluster-admins` is cluster-admin. It talks with
+//! super-admin.conf, as kubeadm does before that binding exists.
 
 use std::path::PathBuf;
 
-use k8s_openapi::api::core::v1::Node;
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::core::v1::{Node, Pod};
 use kube::Api;
 use kube::api::{Patch, PatchParams};
 
+use super::state::PodState;
 use crate::engine::api;
+use crate::engine::cluster::ObjectRef;
 use crate::engine::fault::Fault;
+
+/// A static pod as the kubelet runs it: its manifest and its container's state.
+pub struct StaticPodRun {
+    pub name: String,
+    pub manifest: String,
+    pub state: PodState,
+}
 
 pub struct NodeStatus {
     name: String,
@@ -21,6 +33,8 @@ pub struct NodeStatus {
     registered: bool,
     /// The Ready status last posted and since when, for lastTransitionTime.
     last: Option<(bool, String)>,
+    /// The mirror pods made, by static pod name, with the hash of the manifest each mirrors.
+    mirrored: BTreeMap<String, String>,
 }
 
 impl NodeStatus {
@@ -32,11 +46,18 @@ impl NodeStatus {
             bound: false,
             registered: false,
             last: None,
+            mirrored: BTreeMap::new(),
         }
     }
 
-    /// Registers the node when it is not yet, and posts its Ready condition and heartbeat.
-    pub async fn post(&mut self, ready: bool, message: &str) -> Result<(), Fault> {
+    /// Registers the node when it is not yet, posts its Ready condition and heartbeat, and keeps
+    /// a mirror pod for each static pod.
+    pub async fn post(
+        &mut self,
+        ready: bool,
+        message: &str,
+        pods: &[StaticPodRun],
+    ) -> Result<(), Fault> {
         let client = match &self.client {
             Some(client) => client.clone(),
             None => {
@@ -91,13 +112,129 @@ impl NodeStatus {
                 },
             }
         });
-        Api::<Node>::all(client)
+        Api::<Node>::all(client.clone())
             .patch_status(&self.name, &PatchParams::default(), &Patch::Merge(&patch))
             .await
             .map_err(|e| api::fault(&e))?;
         self.last = Some((ready, since));
+        self.mirror(&client, pods).await
+    }
+
+    /// Makes, updates and removes the mirror pods: a changed manifest gets a new mirror pod,
+    /// as the kubelet makes one per manifest hash.
+    async fn mirror(&mut self, client: &kube::Client, pods: &[StaticPodRun]) -> Result<(), Fault> {
+        let gone: Vec<String> = self
+            .mirrored
+            .keys()
+            .filter(|name| pods.iter().all(|p| &p.name != *name))
+            .cloned()
+            .collect();
+        for name in gone {
+            api::object::delete(client, &self.mirror_ref(&name)).await?;
+            self.mirrored.remove(&name);
+        }
+        for pod in pods {
+            let hash = format!("{:016x}", fnv(pod.manifest.as_bytes()));
+            if self.mirrored.get(&pod.name) != Some(&hash) {
+                let object = self.mirror_ref(&pod.name);
+                api::object::delete(client, &object).await?;
+                let Some(manifest) = self.mirror_object(pod, &hash) else {
+                    continue;
+                };
+                api::object::ensure(client, &manifest).await?;
+                self.mirrored.insert(pod.name.clone(), hash);
+            }
+            Api::<Pod>::namespaced(client.clone(), "kube-system")
+                .patch_status(
+                    &self.mirror_name(&pod.name),
+                    &PatchParams::default(),
+                    &Patch::Merge(&pod_status(pod)),
+                )
+                .await
+                .map_err(|e| api::fault(&e))?;
+        }
         Ok(())
     }
+
+    fn mirror_name(&self, pod: &str) -> String {
+        format!("{pod}-{}", self.name)
+    }
+
+    fn mirror_ref(&self, pod: &str) -> ObjectRef {
+        ObjectRef {
+            api_version: "v1".into(),
+            kind: "Pod".into(),
+            namespace: "kube-system".into(),
+            name: self.mirror_name(pod),
+        }
+    }
+
+    /// The pod the manifest describes, bound to this node and marked as a mirror.
+    fn mirror_object(&self, pod: &StaticPodRun, hash: &str) -> Option<serde_json::Value> {
+        let mut object: serde_json::Value = serde_saphyr::from_str(&pod.manifest).ok()?;
+        object["metadata"]["name"] = self.mirror_name(&pod.name).into();
+        object["metadata"]["namespace"] = "kube-system".into();
+        object["metadata"]["annotations"]["kubernetes.io/config.mirror"] = hash.into();
+        object["metadata"]["annotations"]["kubernetes.io/config.hash"] = hash.into();
+        object["metadata"]["annotations"]["kubernetes.io/config.source"] = "file".into();
+        object["spec"]["nodeName"] = self.name.clone().into();
+        Some(object)
+    }
+}
+
+/// A mirror pod's status as the kubelet reports it: Running and Ready with its container, or
+/// its container in CrashLoopBackOff after the exit code it last had.
+fn pod_status(pod: &StaticPodRun) -> serde_json::Value {
+    let name = pod.name.as_str();
+    let running = pod.state.state == "Running";
+    let state = if running {
+        serde_json::json!({"running": {"startedAt": pod.state.started_at}})
+    } else {
+        serde_json::json!({"waiting": {
+            "reason": "CrashLoopBackOff",
+            "message": format!("back-off restarting failed container {name}"),
+        }})
+    };
+    let last_state = match pod.state.exit_code {
+        Some(code) if !running => serde_json::json!({"terminated": {
+            "exitCode": code,
+            "reason": "Error",
+            "finishedAt": pod.state.started_at,
+            "startedAt": pod.state.started_at,
+        }}),
+        _ => serde_json::json!({}),
+    };
+    let ready = if running { "True" } else { "False" };
+    serde_json::json!({"status": {
+        "phase": "Running",
+        "hostIP": super::files::NODE_IP,
+        "podIP": super::files::NODE_IP,
+        "startTime": pod.state.started_at,
+        "conditions": [
+            {"type": "Initialized", "status": "True"},
+            {"type": "ContainersReady", "status": ready},
+            {"type": "Ready", "status": ready},
+            {"type": "PodScheduled", "status": "True"},
+        ],
+        "containerStatuses": [{
+            "name": name,
+            "image": format!("registry.k8s.io/{name}:{}", kubelet_version()),
+            "imageID": "",
+            "containerID": format!("containerd://{}", pod.state.container_id),
+            "ready": running,
+            "started": running,
+            "restartCount": pod.state.attempt,
+            "state": state,
+            "lastState": last_state,
+        }],
+    }})
+}
+
+/// FNV-1a: a stable hash of a manifest (std's hasher may change between releases).
+fn fnv(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
+        (hash ^ u64::from(*byte)).wrapping_mul(0x0100_0000_01b3)
+    })
 }
 
 /// The Kubernetes version the node reports, the control plane's pinned one.
