@@ -314,6 +314,7 @@ fn reset_rebuilds_a_node_the_learner_broke_beyond_setup() {
 fn the_node_answers_as_a_kubeadm_node_does() {
     let lab = Lab::start("etcd-restore", None);
     let commands = "kubectl get nodes && kubectl get pods -n kube-system && kubectl version \
+                    && kubectl get lease -n kube-node-lease controlplane \
                     && etcdutl version && crictl ps && test -S /var/run/containerd/containerd.sock";
     let mut last = String::new();
     for _ in 0..20 {
@@ -333,6 +334,7 @@ fn the_node_answers_as_a_kubeadm_node_does() {
         "kube-scheduler-controlplane",
         "Client Version: v1.35.",
         "Server Version: v1.35.",
+        "HOLDER",
         "etcdutl version: 3.6.",
         "kube-apiserver",
     ] {

@@ -1,6 +1,6 @@
 //! The part of the kubelet the API server sees: this node's Node object, its Ready condition
 //! following the kubelet model (NotReady with the kubelet's own words when its runtime check
-//! fails) with a heartbeat, a mirror pod for each static pod (`kube-apiserver-controlplane`)
+//! fails) with a heartbeat and its Lease renewed, a mirror pod for each static pod (`kube-apiserver-controlplane`)
 //! whose status follows its process, and, once, the binding `kubeadm init` makes so that
 //! admin.conf's group `kubeadm:cluster-admins` is cluster-admin. It talks with
 //! super-admin.conf, as kubeadm does before that binding exists.
@@ -117,7 +117,26 @@ impl NodeStatus {
             .await
             .map_err(|e| api::fault(&e))?;
         self.last = Some((ready, since));
+        self.renew_lease(&client).await?;
         self.mirror(&client, pods).await
+    }
+
+    /// The node's heartbeat Lease in `kube-node-lease`, renewed on every post as the kubelet
+    /// renews it.
+    async fn renew_lease(&self, client: &kube::Client) -> Result<(), Fault> {
+        let renewed = crate::clock::now()
+            .strftime("%Y-%m-%dT%H:%M:%S%.6fZ")
+            .to_string();
+        let lease = serde_json::json!({
+            "apiVersion": "coordination.k8s.io/v1",
+            "kind": "Lease",
+            "metadata": {"name": self.name, "namespace": "kube-node-lease"},
+            "spec": {"holderIdentity": self.name, "leaseDurationSeconds": 40, "renewTime": renewed},
+        });
+        api::object::ensure(client, &lease).await?;
+        let object = api::object::reference(&lease)?;
+        let patch = serde_json::json!({"spec": {"renewTime": renewed}});
+        api::object::patch(client, &object, &patch).await
     }
 
     /// Makes, updates and removes the mirror pods: a changed manifest gets a new mirror pod,
