@@ -41,10 +41,6 @@ impl Fault {
             Fault::Grader(m) => Fault::Grader(format!("{prefix}: {m}")),
         }
     }
-
-    pub fn is_grader(&self) -> bool {
-        matches!(self, Fault::Grader(_))
-    }
 }
 
 #[cfg(test)]

@@ -68,10 +68,6 @@ impl KindBackend {
         })
     }
 
-    pub fn node(&self) -> &KindNode {
-        &self.node
-    }
-
     /// Runs a node command off the async threads.
     async fn on_node<T: Send + 'static>(
         &self,

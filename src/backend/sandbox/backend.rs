@@ -74,10 +74,6 @@ impl SandboxBackend {
         }
     }
 
-    pub fn node(&self) -> &SandboxNode {
-        &self.node
-    }
-
     /// The node agent's view, or why ckalab cannot look.
     fn state(&self) -> Result<NodeState, Fault> {
         self.node.state().ok_or_else(|| {
