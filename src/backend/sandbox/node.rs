@@ -481,8 +481,13 @@ fn stop_agent_at(root: &Path) {
     while agent_pid_at(root).is_some() && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(50));
     }
-    // Whatever is left in the agent's process group (a stuck etcd) goes too.
+    // Whatever is left in the agent's process group (a stuck etcd) goes too, and `stop`
+    // returns only once it is gone: a SIGKILL is delivered, not awaited.
     let _ = kill(group, Signal::SIGKILL);
+    let deadline = Instant::now() + Duration::from_secs(3);
+    while kill(group, None).is_ok() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
     let _ = std::fs::remove_file(StateFiles::new(root).pid_path());
 }
 
