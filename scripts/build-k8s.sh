@@ -43,7 +43,7 @@ build() {
     local family=$1 version=$2
     shift 2
     local dest="$CACHE/$family-$version" want
-    want=$(stamp "$family" "${FLAGS[*]}")
+    want=$(stamp "$family" "${FLAGS[*]} $(declare -f "extra_$family" || true)")
     if [ "$(cat "$dest/.built" 2>/dev/null)" = "$want" ]; then
         say "$family $version: up to date in $dest"
         return
@@ -61,6 +61,11 @@ build() {
             exit 1
         fi
     done
+    if declare -F "extra_$family" >/dev/null && ! "extra_$family" "$tmp"; then
+        say "$family $version: could not copy its data files from the Go module gobuild/$family"
+        say "hint: run this script again; no half-built folder was kept"
+        exit 1
+    fi
     echo "$want" >"$tmp/.built"
     rm -rf "$dest.old"
     [ -e "$dest" ] && mv "$dest" "$dest.old"
@@ -100,6 +105,17 @@ etcd() {
 crictl() {
     FLAGS=("-ldflags=-s -w -X sigs.k8s.io/cri-tools/pkg/version.Version=${CRICTL_VERSION#v}")
     build crictl "$CRICTL_VERSION" "crictl=sigs.k8s.io/cri-tools/cmd/crictl"
+}
+
+# kwok's own default stages (how simulated nodes and pods move through their lives), as
+# kwokctl configures them, from the module's source: they ship with the binary they fit.
+extra_kwok() {
+    local src f
+    src=$(cd "$GOBUILD/kwok" && go list -m -f '{{.Dir}}' sigs.k8s.io/kwok) || return 1
+    for f in node/fast/node-initialize node/heartbeat-with-lease/node-heartbeat-with-lease \
+        pod/fast/pod-ready pod/fast/pod-complete pod/fast/pod-delete; do
+        printf -- '---\n' && cat "$src/kustomize/stage/$f.yaml" || return 1
+    done >"$1/kwok-stages.yaml"
 }
 
 kwok() {

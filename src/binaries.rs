@@ -8,6 +8,9 @@ use std::path::{Path, PathBuf};
 /// The pinned versions, shared with the build script.
 const PINS: &str = include_str!("../gobuild/pins.env");
 
+/// kwok's default stages, copied from its module beside the binary.
+pub const KWOK_STAGES: &str = "kwok-stages.yaml";
+
 /// What builds the binaries, for messages.
 pub const BUILD_COMMAND: &str = "bash scripts/build-k8s.sh";
 
@@ -17,6 +20,8 @@ pub struct Family {
     pub name: &'static str,
     pub version: String,
     pub binaries: &'static [&'static str],
+    /// Files the build copies beside the binaries (kwok's stages).
+    pub data: &'static [&'static str],
 }
 
 impl Family {
@@ -28,17 +33,21 @@ impl Family {
     /// Whether its build finished (a half-built folder has no stamp).
     pub fn is_built(&self, root: &Path) -> bool {
         let dir = self.dir(root);
-        dir.join(".built").is_file() && self.binaries.iter().all(|b| dir.join(b).is_file())
+        dir.join(".built").is_file() && self.files().all(|name| dir.join(name).is_file())
+    }
+
+    fn files(&self) -> impl Iterator<Item = &&'static str> {
+        self.binaries.iter().chain(self.data)
     }
 }
 
-/// A built binary by name (`etcd`, `kube-apiserver`, `kubectl`, ...), from the cache; `None`
-/// until its family's build has finished.
+/// A built binary (`etcd`, `kube-apiserver`, `kubectl`, ...) or data file by name, from the
+/// cache; `None` until its family's build has finished.
 pub fn find(name: &str) -> Option<PathBuf> {
     let root = cache_root();
     families()
         .into_iter()
-        .find(|f| f.binaries.contains(&name) && f.is_built(&root))
+        .find(|f| f.files().any(|n| *n == name) && f.is_built(&root))
         .map(|f| f.dir(&root).join(name))
 }
 
@@ -58,6 +67,7 @@ pub fn families() -> Vec<Family> {
         name,
         version: pin(key),
         binaries,
+        data: &[],
     };
     vec![
         family(
@@ -73,7 +83,10 @@ pub fn families() -> Vec<Family> {
         ),
         family("etcd", "ETCD_VERSION", &["etcd", "etcdutl", "etcdctl"][..]),
         family("crictl", "CRICTL_VERSION", &["crictl"][..]),
-        family("kwok", "KWOK_VERSION", &["kwok"][..]),
+        Family {
+            data: &[KWOK_STAGES],
+            ..family("kwok", "KWOK_VERSION", &["kwok"][..])
+        },
     ]
 }
 

@@ -58,7 +58,14 @@ pub enum Error {
         hint: &'static str,
     },
     /// The learner asked for a lab on a backend it does not run on.
-    #[error("lab `{lab}` does not run on the {backend} backend\nhint: its backends are {known}")]
+    #[error(
+        "lab `{lab}` does not run on the {backend} backend{}\nhint: its backends are {known}",
+        if *backend == crate::catalog::BackendKind::Sandbox {
+            format!(": {}", crate::catalog::SANDBOX_LIMITS)
+        } else {
+            String::new()
+        }
+    )]
     UnsupportedBackend {
         lab: String,
         backend: crate::catalog::BackendKind,

@@ -373,25 +373,34 @@ fn a_quiz_file_for_no_lesson_is_an_error() {
 }
 
 #[test]
-fn a_pod_phase_check_is_refused_on_the_sandbox_and_accepted_on_kind() {
+fn a_pod_phase_check_is_accepted_on_the_sandbox_whose_workers_run_pods() {
     let copy = CatalogCopy::new();
     copy.edit(
         "labs/runtime-endpoint/lab.yaml",
         "checks:\n  - service_active: containerd\n",
         "checks:\n  - pod_phase:\n      namespace: payments\n      name: web\n      phase: Running\n  - service_active: containerd\n",
     );
-    refused(
-        &copy,
-        "labs/runtime-endpoint/lab.yaml:6",
-        "a pod_phase check needs the kind backend: the sandbox node has no pod API",
-    );
+    copy.test()
+        .run(&["show", "runtime-endpoint"])
+        .success()
+        .stdout_has("runtime-endpoint");
+}
+
+#[test]
+fn a_kind_only_lab_says_what_the_simulated_workers_cannot_do() {
+    let copy = CatalogCopy::new();
     copy.edit(
         "labs/runtime-endpoint/lab.yaml",
         "backends: [sandbox, kind]",
         "backends: [kind]",
     );
     copy.test()
-        .run(&["labs"])
+        .run(&["show", "runtime-endpoint"])
         .success()
-        .stdout_has("runtime-endpoint");
+        .stdout_has("Runs on kind only")
+        .stdout_has("simulated by kwok");
+    copy.test()
+        .run(&["start", "runtime-endpoint", "--backend", "sandbox"])
+        .exit(2)
+        .stderr_has("real traffic, `kubectl exec`");
 }

@@ -344,3 +344,81 @@ fn the_node_answers_as_a_kubeadm_node_does() {
         );
     }
 }
+
+/// The simulated workers behave as a cluster's nodes do for what the API shows: three Ready
+/// nodes, a Deployment's replicas Running with pod IPs, a Job complete, and scheduling that
+/// follows taints and node labels.
+#[test]
+fn the_workers_run_workloads_as_a_cluster_does() {
+    let lab = Lab::start("etcd-restore", None);
+    let setup = "kubectl taint node node02 dedicated=gpu:NoSchedule \
+        && kubectl label node node01 disk=ssd \
+        && kubectl create deployment web --image=nginx --replicas=3 \
+        && kubectl create job pi --image=busybox -- true \
+        && kubectl run pinned --image=busybox \
+               --overrides='{\"spec\":{\"nodeSelector\":{\"disk\":\"ssd\"}}}' -- sleep 3600";
+    let until = |ready: &dyn Fn(&str) -> bool, commands: &str| -> String {
+        let mut last = String::new();
+        for _ in 0..60 {
+            let run = lab.test.run(&["shell", "-c", commands]);
+            last = format!("{}{}", run.stdout(), run.stderr());
+            if run.code() == Some(0) && ready(&last) {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_secs(1));
+        }
+        last
+    };
+    let nodes = until(
+        &|out| out.matches(" Ready ").count() == 3,
+        "kubectl get nodes --no-headers",
+    );
+    for node in ["controlplane", "node01", "node02"] {
+        assert!(
+            nodes
+                .lines()
+                .any(|l| l.starts_with(node) && l.contains(" Ready ")),
+            "{node} is not Ready:\n{nodes}"
+        );
+    }
+    // The controller-manager makes the `default` ServiceAccount pods need a few seconds after
+    // the API server is up, as on a cluster kubeadm has just made.
+    until(
+        &|out| out.contains("default"),
+        "kubectl get serviceaccount default --no-headers",
+    );
+    lab.test.run(&["shell", "-c", setup]).success();
+    let pods = until(
+        &|out| {
+            out.contains("deployment.apps/web   3/3")
+                && out.contains("1/1")
+                && out
+                    .lines()
+                    .any(|l| l.starts_with("pinned") && l.contains("Running"))
+                && out
+                    .lines()
+                    .any(|l| l.starts_with("job.batch/pi") && l.contains("Complete"))
+        },
+        "kubectl get deployment,job && kubectl get pods -o wide --no-headers",
+    );
+    assert!(pods.contains("deployment.apps/web   3/3"), "{pods}");
+    let pod_lines: Vec<&str> = pods.lines().filter(|l| l.starts_with("web-")).collect();
+    assert_eq!(pod_lines.len(), 3, "{pods}");
+    for line in &pod_lines {
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        assert_eq!(fields[2], "Running", "{line}");
+        assert!(fields[5].starts_with("10.244."), "no pod IP: {line}");
+        // node02 is tainted and the control plane is too: every replica lands on node01.
+        assert_eq!(fields[6], "node01", "{line}");
+    }
+    assert!(
+        pods.lines()
+            .any(|l| l.starts_with("pinned") && l.split_whitespace().nth(6) == Some("node01")),
+        "{pods}"
+    );
+    assert!(
+        pods.lines()
+            .any(|l| l.starts_with("pi-") && l.contains("Completed")),
+        "{pods}"
+    );
+}

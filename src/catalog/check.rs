@@ -36,7 +36,7 @@ pub enum Check {
         data: std::collections::BTreeMap<String, String>,
     },
     /// A pod reports `phase` (`Running`, `Pending`, `Succeeded`, `Failed`) through the API.
-    /// Kind only: the sandbox node has no pod API.
+    /// On the sandbox, pods run on the simulated workers (`node01`, `node02`).
     PodPhase {
         namespace: String,
         name: String,

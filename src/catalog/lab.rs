@@ -216,9 +216,14 @@ impl fmt::Display for Domain {
 pub enum BackendKind {
     /// A real kind cluster (Docker or Podman).
     Kind,
-    /// A kubeadm-shaped node under a directory, with real etcd and containerd.
+    /// The real control plane as processes on a node directory, with workers kwok simulates.
     Sandbox,
 }
+
+/// Why a lab may run on kind only: what the sandbox's simulated workers cannot do.
+pub const SANDBOX_LIMITS: &str = "the sandbox's workers node01 and node02 are simulated by kwok: \
+     their pods get a phase and an IP but run no container, so real traffic, `kubectl exec`, \
+     logs and DNS inside pods need kind";
 
 impl BackendKind {
     pub fn id(self) -> &'static str {

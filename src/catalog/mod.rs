@@ -14,9 +14,8 @@ pub mod step;
 use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
 
-use check::Check;
 pub use error::{CatalogError, CatalogErrors};
-pub use lab::{BackendKind, Domain, Lab};
+pub use lab::{BackendKind, Domain, Lab, SANDBOX_LIMITS};
 pub use layout::{NodeLayout, Ports};
 pub use lesson::Lesson;
 pub use quiz::Question;
@@ -240,18 +239,6 @@ impl Catalog {
                 "backends",
                 "backends must list kind and/or sandbox, each once".into(),
                 "for example: backends: [sandbox, kind]",
-            );
-        }
-        if lab.backends.contains(&BackendKind::Sandbox)
-            && lab
-                .every_check()
-                .iter()
-                .any(|c| matches!(c, Check::PodPhase { .. }))
-        {
-            problem(
-                "backends",
-                "a pod_phase check needs the kind backend: the sandbox node has no pod API".into(),
-                "list only kind in backends, or grade the sandbox with static_pod_running",
             );
         }
         if self

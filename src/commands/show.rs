@@ -2,7 +2,7 @@ use clap::Args;
 use serde::Serialize;
 
 use super::{find_lab, layout_in_use};
-use crate::catalog::{BackendKind, Catalog, Domain};
+use crate::catalog::{BackendKind, Catalog, Domain, SANDBOX_LIMITS};
 use crate::error::{ExitStatus, Result};
 use crate::ui::Ui;
 
@@ -63,6 +63,9 @@ pub fn run(ui: &mut Ui, args: ShowArgs) -> Result<ExitStatus> {
         lab.minutes,
         lab.backends.iter().map(|b| b.id()).collect::<Vec<_>>().join(" and ")
     )))?;
+    if !lab.backends.contains(&BackendKind::Sandbox) {
+        ui.line(ui.dim(format!("Runs on kind only: {SANDBOX_LIMITS}.")))?;
+    }
     ui.line("")?;
     ui.line(ui.bold("What you would see"))?;
     ui.line(lab.symptom.trim())?;

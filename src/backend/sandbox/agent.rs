@@ -1,10 +1,11 @@
 //! The node agent: one background process per sandbox node. It runs containerd (the real
 //! binary, from the node's config.toml) and the kubelet model, which validates the CRI v1
 //! runtime API on its configured endpoint with a real gRPC call and runs the static pods from
-//! the manifests directory: the real etcd and kube-apiserver (built from Go modules), and the
-//! controller-manager and scheduler as idle containers; it registers the Node and posts its
-//! Ready condition through the real API. It acts on `systemctl` requests and publishes the node's state
-//! for `crictl`, `systemctl` and the graders. On SIGTERM it stops everything it started.
+//! the manifests directory: the real etcd, kube-apiserver, kube-controller-manager and
+//! kube-scheduler (built from Go modules). It registers the Node and posts its Ready condition
+//! through the real API, and runs kwok for the simulated workers `node01` and `node02`. It acts
+//! on `systemctl` requests and publishes the node's state for `crictl`, `systemctl` and the
+//! graders. On SIGTERM it stops everything it started.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -23,6 +24,7 @@ use super::journal::Journal;
 use super::node_status::{NodeStatus, StaticPodRun};
 use super::pods::StaticPod;
 use super::state::{NodeState, PodState, StateFiles, UnitAction, UnitState};
+use super::workers::Workers;
 
 /// How often the node's status is posted, as the kubelet's nodeStatusUpdateFrequency (10 s),
 /// shortened so a fix shows in `check` at once.
@@ -68,7 +70,7 @@ pub fn run(root: PathBuf) -> std::io::Result<()> {
 
 enum Process {
     Child(Child),
-    /// A container with no behaviour of its own (controller-manager, scheduler).
+    /// A container with no behaviour of its own: any static pod but the control plane's.
     Idle,
 }
 
@@ -99,6 +101,8 @@ struct Agent {
     node_status: Arc<Mutex<NodeStatus>>,
     status_task: Option<JoinHandle<()>>,
     next_status: Instant,
+    /// The simulated worker nodes, which run whatever this node's own kubelet does.
+    workers: Workers,
 }
 
 impl Agent {
@@ -121,12 +125,11 @@ impl Agent {
                 },
             );
         }
+        let super_admin = root.join("etc/kubernetes/super-admin.conf");
         Agent {
             journal: Journal::new(&root, &node),
-            node_status: Arc::new(Mutex::new(NodeStatus::new(
-                &node,
-                root.join("etc/kubernetes/super-admin.conf"),
-            ))),
+            workers: Workers::new(super_admin.clone(), super::workers::log_path(&root)),
+            node_status: Arc::new(Mutex::new(NodeStatus::new(&node, super_admin))),
             root,
             node,
             files,
@@ -171,6 +174,7 @@ impl Agent {
         }
         self.reap_containers().await;
         self.post_node_status();
+        self.workers.tick();
         if self.files.read_state().as_ref() != Some(&self.state) {
             let _ = self.files.write_state(&self.state);
         }
@@ -683,6 +687,7 @@ impl Agent {
         for task in stopping {
             let _ = task.await;
         }
+        self.workers.shutdown(SHUTDOWN_GRACE).await;
         self.stop_containerd().await;
         self.kubelet_wanted = false;
         self.set_unit("kubelet", "inactive", "dead", 0);
@@ -707,7 +712,7 @@ async fn stop(container: &mut Container) {
 }
 
 /// SIGTERM, then SIGKILL after `grace`; always reaped.
-async fn terminate(mut child: Child, grace: Duration) {
+pub(super) async fn terminate(mut child: Child, grace: Duration) {
     if let Some(pid) = child.id() {
         let _ = nix::sys::signal::kill(
             nix::unistd::Pid::from_raw(pid as i32),

@@ -10,6 +10,7 @@ pub mod journal;
 pub mod pods;
 pub mod shell;
 pub mod state;
+pub mod workers;
 
 mod backend;
 mod node;

@@ -73,6 +73,11 @@ impl NodeStatus {
         }
         if !self.registered {
             api::object::ensure(&client, &node_object(&self.name)).await?;
+            // The workers' kubelets register their Nodes as this one does, when they start.
+            for (name, ip) in super::workers::WORKERS {
+                let node = super::workers::node_object(name, ip, &kubelet_version());
+                api::object::ensure(&client, &node).await?;
+            }
             self.registered = true;
         }
         let now = crate::clock::now().to_string();
