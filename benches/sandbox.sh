@@ -1,72 +1,115 @@
 #!/usr/bin/env bash
-# Measures `ckalab start etcd-restore` and `ckalab check` on the sandbox and, in the same run,
-# the raw work they wrap done with plain commands: start containerd and a TLS etcd, write the
-# two objects, take the snapshot, delete the objects. Prints medians and the ratio.
+# Measures the sandbox against a plain shell script, in one run:
 #
-#   bash benches/sandbox.sh [runs]      (default 5; needs containerd, openssl and the binaries
+#   - `ckalab start cri-plugin-disabled` (kubeadm's init phases, containerd, the node agent,
+#     the real etcd, kube-apiserver, kube-controller-manager and kube-scheduler, kwok's two
+#     workers, the break and its verification) against a plain script that starts the same
+#     four binaries, with the same flags and files, until each answers healthy;
+#   - `ckalab check` on the broken lab;
+#   - `ckalab reset` against a fresh start;
+#   - the resident memory of one node: every process in the node agent's process group.
+#
+#   bash benches/sandbox.sh [runs]      (default 5; needs containerd, curl and the binaries
 #                                        scripts/build-k8s.sh builds)
 #
-# The raw side starts etcd only, while `ckalab start` also starts the real kube-apiserver and
-# waits for the Node to be Ready: the ratio shows what the control plane costs on top.
+# Targets (issue 12): start <= 1.3x the plain script, check median < 0.3 s, reset <= 0.5x a
+# start, one node <= 1.2 GiB RSS.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-5}
 # shellcheck source=../gobuild/pins.env
 source gobuild/pins.env
-bin=${CKALAB_BIN_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/ckalab/bin}/etcd-$ETCD_VERSION
-[ -f "$bin/.built" ] || { echo "etcd $ETCD_VERSION is not built: bash scripts/build-k8s.sh" >&2; exit 4; }
+cache=${CKALAB_BIN_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/ckalab/bin}
+k8s=$cache/kubernetes-$K8S_VERSION
+etcd=$cache/etcd-$ETCD_VERSION
+for family in "$k8s" "$etcd"; do
+    [ -f "$family/.built" ] || { echo "$family is not built: bash scripts/build-k8s.sh" >&2; exit 4; }
+done
+command -v curl >/dev/null || { echo "curl is not installed (sudo apt-get install -y curl)" >&2; exit 4; }
 cargo build --quiet --locked
-ckalab=$PWD/target/debug/ckalab
+ckalab=${CARGO_TARGET_DIR:-$PWD/target}/debug/ckalab
 work=$(mktemp -d /tmp/ckb.XXXX)
-trap 'CKALAB_HOME=$work/home "$ckalab" stop >/dev/null 2>&1 || true; pkill -f "$work" || true; rm -rf "$work"' EXIT
+home=$work/home
+plain_pids=()
+cleanup() {
+    CKALAB_HOME=$home "$ckalab" stop >/dev/null 2>&1 || true
+    [ ${#plain_pids[@]} -eq 0 ] || kill -9 "${plain_pids[@]}" 2>/dev/null || true
+    rm -rf "$work"
+}
+trap cleanup EXIT
 
 now() { date +%s%N; }
 median() { sort -n | awk '{a[NR]=$1} END {m=a[int((NR+1)/2)]; printf "%.3f", m/1e9}'; }
+lab() { CKALAB_HOME=$home "$ckalab" "$@" >/dev/null; }
 
-# One set of certificates for the raw etcd, made once (ckalab's start makes its own PKI too,
-# so the comparison favours the raw side slightly).
-pki=$work/pki; mkdir -p "$pki"
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 -subj /CN=etcd-ca \
-    -keyout "$pki/ca.key" -out "$pki/ca.crt" 2>/dev/null
-openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj /CN=etcd -keyout "$pki/server.key" \
-    -out "$pki/server.csr" 2>/dev/null
-openssl x509 -req -in "$pki/server.csr" -CA "$pki/ca.crt" -CAkey "$pki/ca.key" -CAcreateserial -days 1 \
-    -extfile <(printf 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth,clientAuth') -out "$pki/server.crt" 2>/dev/null
+# The plain script's files and flags are the node's own: kubeadm's PKI, kubeconfigs and
+# manifests from one sandbox node, its ports included, with node paths moved under $plain.
+lab start cri-plugin-disabled
+node=$home/sandbox/controlplane
+plain=$work/plain
+mkdir -p "$plain"
+cp -a "$node/etc/kubernetes" "$plain/"
+lab stop
+# The command of a static pod manifest, one word per line, paths moved into $plain.
+command_of() {
+    awk '/^  - command:/ {on=1; next} on && /^    - / {sub(/^    - /, ""); print; next} on {exit}' \
+        "$plain/kubernetes/manifests/$1.yaml" |
+        sed -e "s#/etc/kubernetes#$plain/kubernetes#g" -e "s#/var/lib/etcd#$plain/etcd#g"
+}
+flag() { command_of "$1" | sed -n "s/^--$2=//p"; }
+apiserver_port=$(flag kube-apiserver secure-port)
+cm_port=$(flag kube-controller-manager secure-port)
+scheduler_port=$(flag kube-scheduler secure-port)
 
-raw_once() {
-    local d=$work/raw; rm -rf "$d"; mkdir -p "$d"
-    printf 'version = 2\nroot = "%s/c"\nstate = "%s/s"\n[grpc]\n  address = "%s/c.sock"\n[ttrpc]\n  address = "%s/c.sock.ttrpc"\n' "$d" "$d" "$d" "$d" > "$d/config.toml"
-    containerd --config "$d/config.toml" >/dev/null 2>&1 & local cpid=$!
-    "$bin/etcd" --name raw --data-dir "$d/etcd" --listen-client-urls https://127.0.0.1:23790 \
-        --advertise-client-urls https://127.0.0.1:23790 --listen-peer-urls https://127.0.0.1:23800 \
-        --initial-advertise-peer-urls https://127.0.0.1:23800 --initial-cluster raw=https://127.0.0.1:23800 \
-        --cert-file "$pki/server.crt" --key-file "$pki/server.key" --trusted-ca-file "$pki/ca.crt" --client-cert-auth \
-        --peer-cert-file "$pki/server.crt" --peer-key-file "$pki/server.key" --peer-trusted-ca-file "$pki/ca.crt" \
-        >/dev/null 2>&1 & local epid=$!
-    local e=("$bin/etcdctl" --endpoints https://127.0.0.1:23790 --cacert "$pki/ca.crt" --cert "$pki/server.crt" --key "$pki/server.key")
-    until [ -S "$d/c.sock" ] && "${e[@]}" endpoint health >/dev/null 2>&1; do sleep 0.05; done
-    "${e[@]}" put /registry/configmaps/payments/app-config '{"data":{"currency":"EUR"}}' >/dev/null
-    "${e[@]}" put /registry/secrets/payments/db-credentials '{"data":{"password":"cw=="}}' >/dev/null
-    "${e[@]}" snapshot save "$d/snapshot.db" >/dev/null 2>&1
-    "${e[@]}" del /registry/configmaps/payments/app-config >/dev/null
-    "${e[@]}" del /registry/secrets/payments/db-credentials >/dev/null
-    kill "$cpid" "$epid"; wait "$cpid" "$epid" 2>/dev/null || true
+plain_once() {
+    rm -rf "$plain/etcd" && mkdir -m 700 "$plain/etcd"
+    plain_pids=()
+    local pod binary
+    for pod in etcd kube-apiserver kube-controller-manager kube-scheduler; do
+        mapfile -t words < <(command_of "$pod")
+        binary=${words[0]}
+        case $binary in etcd) binary=$etcd/etcd ;; *) binary=$k8s/$binary ;; esac
+        "$binary" "${words[@]:1}" >"$work/$pod.log" 2>&1 &
+        plain_pids+=($!)
+    done
+    local port
+    for port in "$apiserver_port/readyz" "$cm_port/healthz" "$scheduler_port/healthz"; do
+        until [ "$(curl -sk "https://127.0.0.1:$port" 2>/dev/null)" = ok ]; do sleep 0.05; done
+    done
+    kill "${plain_pids[@]}"
+    wait "${plain_pids[@]}" 2>/dev/null || true
+    plain_pids=()
 }
 
-raw=(); start=(); check=()
-for i in $(seq "$runs"); do
-    t=$(now); raw_once; raw+=($(( $(now) - t )))
-    t=$(now); CKALAB_HOME=$work/home "$ckalab" start etcd-restore >/dev/null; start+=($(( $(now) - t )))
-    for _ in 1 2 3; do
-        t=$(now); CKALAB_HOME=$work/home "$ckalab" check >/dev/null || true; check+=($(( $(now) - t )))
-    done
-done
-CKALAB_HOME=$work/home "$ckalab" stop >/dev/null
+# Every process of the node: the agent's process group.
+node_rss_kib() {
+    local agent
+    agent=$(cat "$node/var/lib/ckalab/agent.pid")
+    ps -eo pgid=,rss= | awk -v g="$agent" '$1 == g {s += $2} END {print s}'
+}
 
-raw_m=$(printf '%s\n' "${raw[@]}" | median)
+plain_t=() start=() check=() reset=() rss=()
+for _ in $(seq "$runs"); do
+    t=$(now); plain_once; plain_t+=($(( $(now) - t )))
+    t=$(now); lab start cri-plugin-disabled; start+=($(( $(now) - t )))
+    sleep 5 # the workers and controllers settle, as a learner reads the task
+    rss+=("$(node_rss_kib)")
+    for _ in 1 2 3; do
+        t=$(now); CKALAB_HOME=$home "$ckalab" check >/dev/null || true; check+=($(( $(now) - t )))
+    done
+    t=$(now); lab reset; reset+=($(( $(now) - t )))
+    lab stop
+done
+
+plain_m=$(printf '%s\n' "${plain_t[@]}" | median)
 start_m=$(printf '%s\n' "${start[@]}" | median)
 check_m=$(printf '%s\n' "${check[@]}" | median)
-echo "raw work (containerd + TLS etcd + objects + snapshot), median of $runs: ${raw_m}s"
-echo "ckalab start etcd-restore, median of $runs:                        ${start_m}s"
-echo "ckalab check (etcd-restore, broken), median of $((runs * 3)):                    ${check_m}s"
-awk -v s="$start_m" -v r="$raw_m" 'BEGIN { printf "start / raw work: %.2fx (target <= 1.5x)\n", s / r }'
+reset_m=$(printf '%s\n' "${reset[@]}" | median)
+rss_max=$(printf '%s\n' "${rss[@]}" | sort -n | tail -1)
+echo "plain script (etcd, kube-apiserver, controller-manager, scheduler to healthy), median of $runs: ${plain_m}s"
+echo "ckalab start cri-plugin-disabled, median of $runs: ${start_m}s"
+echo "ckalab check (broken), median of $((runs * 3)): ${check_m}s (target < 0.3 s)"
+echo "ckalab reset, median of $runs: ${reset_m}s"
+awk -v s="$start_m" -v p="$plain_m" 'BEGIN { printf "start / plain script: %.2fx (target <= 1.3x)\n", s / p }'
+awk -v r="$reset_m" -v s="$start_m" 'BEGIN { printf "reset / start: %.2fx (target <= 0.5x)\n", r / s }'
+awk -v k="$rss_max" 'BEGIN { printf "one node, largest RSS of %d: %.0f MiB (target <= 1229 MiB)\n", '"$runs"', k / 1024 }'

@@ -1,32 +1,47 @@
 #!/usr/bin/env bash
 # Records the API responses the kube-check tests replay (tests/fixtures/kube/) from a real
-# Kubernetes v1.35 API server: ckalab's kind cluster, made first with `ckalab cluster up`.
+# Kubernetes v1.35 API server: by default the sandbox's (a fresh node in a throw-away
+# CKALAB_HOME, with the binaries scripts/build-k8s.sh builds), or ckalab's kind cluster.
 #
-#   bash scripts/record-kube-fixtures.sh [cluster]      # default: ckalab
+#   bash scripts/record-kube-fixtures.sh                  # the sandbox
+#   bash scripts/record-kube-fixtures.sh --kind [cluster] # kind (default cluster: ckalab),
+#                                                          # made first with `ckalab cluster up`
 #
-# Needs docker (or podman, with KIND_EXPERIMENTAL_PROVIDER=podman), kubectl and curl. It
-# breaks the cluster on purpose, one thing at a time (etcd's manifest moved away for the
+# Needs curl (and for kind: docker or podman with KIND_EXPERIMENTAL_PROVIDER=podman). It
+# breaks the node on purpose, one thing at a time (etcd's manifest moved away for the
 # /readyz failure, the kubelet stopped for NotReady), and mends it before it exits, even when
 # interrupted. The bodies are kept byte for byte as the API server sent them. Review the diff
 # of tests/fixtures/kube/ before committing it.
 set -euo pipefail
-
-cluster=${1:-ckalab}
-home=${CKALAB_HOME:-${XDG_DATA_HOME:-$HOME/.local/share}/ckalab}
-kubeconfig=$home/kind/$cluster.kubeconfig
-engine=${KIND_EXPERIMENTAL_PROVIDER:-docker}
-node=$cluster-control-plane
-out=$(cd "$(dirname "$0")/.." && pwd)/tests/fixtures/kube
+repo=$(cd "$(dirname "$0")/.." && pwd)
+out=$repo/tests/fixtures/kube
 namespace=payments
-
-for tool in "$engine" kubectl curl; do
-    command -v "$tool" >/dev/null || { echo "record: $tool is not installed" >&2; exit 4; }
-done
-[ -f "$kubeconfig" ] || { echo "record: no $kubeconfig: run \`ckalab cluster up\` first" >&2; exit 4; }
-
-k() { kubectl --kubeconfig "$kubeconfig" --context "kind-$cluster" "$@"; }
-on_node() { "$engine" exec "$node" "$@"; }
 say() { echo "record: $*" >&2; }
+
+sandbox_home=
+if [ "${1:-}" = --kind ]; then
+    cluster=${2:-ckalab}
+    home=${CKALAB_HOME:-${XDG_DATA_HOME:-$HOME/.local/share}/ckalab}
+    kubeconfig=$home/kind/$cluster.kubeconfig
+    engine=${KIND_EXPERIMENTAL_PROVIDER:-docker}
+    node=$cluster-control-plane
+    for tool in "$engine" kubectl curl; do
+        command -v "$tool" >/dev/null || { say "$tool is not installed"; exit 4; }
+    done
+    [ -f "$kubeconfig" ] || { say "no $kubeconfig: run \`ckalab cluster up\` first"; exit 4; }
+    k() { kubectl --kubeconfig "$kubeconfig" --context "kind-$cluster" "$@"; }
+    on_node() { "$engine" exec "$node" "$@"; }
+else
+    command -v curl >/dev/null || { say "curl is not installed"; exit 4; }
+    (cd "$repo" && cargo build --quiet --locked)
+    ckalab=${CARGO_TARGET_DIR:-$repo/target}/debug/ckalab
+    sandbox_home=$(mktemp -d /tmp/ckalab-record.XXXX)
+    node=controlplane
+    # A healthy node whose lab only removes objects in `payments`, which this script remakes.
+    CKALAB_HOME=$sandbox_home "$ckalab" start etcd-restore >/dev/null
+    k() { CKALAB_HOME=$sandbox_home "$ckalab" shell -c "$(printf '%q ' kubectl "$@")"; }
+    on_node() { CKALAB_HOME=$sandbox_home "$ckalab" shell -c "$(printf '%q ' "$@")"; }
+fi
 
 # kubectl proxy serves the API on loopback with the kubeconfig's credentials, so curl sees the
 # raw bodies and status codes (`kubectl get --raw` hides a 404's body).
@@ -41,6 +56,10 @@ mend() {
     k delete namespace "$namespace" --ignore-not-found --wait=false >/dev/null 2>&1 || true
     kill "$proxy_pid" 2>/dev/null || true
     rm -f "$proxy_log"
+    if [ -n "$sandbox_home" ]; then
+        CKALAB_HOME=$sandbox_home "$ckalab" stop >/dev/null 2>&1 || true
+        rm -rf "$sandbox_home"
+    fi
 }
 trap mend EXIT
 

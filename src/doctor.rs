@@ -39,7 +39,7 @@ const TOOLS: &[Tool] = &[
         name: "bwrap",
         version_args: &["--version"],
         needed_by: Need::Sandbox,
-        purpose: "puts the sandbox node's files at their real paths in `ckalab shell` (bubblewrap)",
+        purpose: "runs the sandbox node in its own mount namespace, its files at their real paths (bubblewrap)",
         install: "sudo apt-get install -y bubblewrap",
         wanted: None,
     },
@@ -152,10 +152,12 @@ pub fn examine() -> Report {
     let found = |name: &str| tools.iter().any(|t| t.name == name && t.found());
     let root = crate::binaries::cache_root();
     // etcd 3.6 and its tools come from the Go build, the rest from the distribution.
-    let etcd_built = crate::binaries::families()
+    let control_plane_built = crate::binaries::families()
         .iter()
-        .any(|f| f.name == "etcd" && f.is_built(&root));
-    let sandbox_ready = ["containerd", "bwrap", "openssl"].into_iter().all(found) && etcd_built;
+        .filter(|f| f.name == "etcd" || f.name == "kubernetes")
+        .all(|f| f.is_built(&root));
+    let sandbox_ready =
+        ["containerd", "bwrap", "openssl"].into_iter().all(found) && control_plane_built;
     let kind_ready = (found("docker") || found("podman")) && found("kind") && found("kubectl");
     Report {
         tools,

@@ -1,15 +1,14 @@
-//! Real x509 certificates for a node: the kubeadm PKI a sandbox node starts with, re-issuing a
-//! certificate with a chosen validity (the expired-certs lab), and inspecting one for graders.
-//! rcgen makes certificates, x509-parser reads them. Keys are ECDSA P-256 in PKCS#8, which
-//! etcd, openssl and rustls all read (kubeadm can use ECDSA too).
+//! Real x509 certificates on a node whose PKI kubeadm made: re-issuing a certificate with a
+//! chosen validity (the expired-certs lab), and inspecting one for graders. rcgen makes
+//! certificates, x509-parser reads them; keys are kubeadm's own, RSA or ECDSA.
 
 use std::net::IpAddr;
 use std::path::Path;
 use std::time::{Duration, SystemTime};
 
 use rcgen::{
-    BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa,
-    Issuer, KeyPair, KeyUsagePurpose,
+    CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, Issuer, KeyPair,
+    KeyUsagePurpose,
 };
 
 /// A certificate or key could not be made, read or written.
@@ -23,13 +22,6 @@ impl PkiError {
     }
 }
 
-/// Who the node is: names and addresses its serving certificates carry.
-#[derive(Debug, Clone)]
-pub struct NodeIdentity {
-    pub node_name: String,
-    pub node_ip: IpAddr,
-}
-
 /// What a grader needs to know of a certificate.
 #[derive(Debug, Clone)]
 pub struct CertInfo {
@@ -39,129 +31,10 @@ pub struct CertInfo {
     pub issuer_cn: String,
 }
 
-/// kubeadm's leaf certificates last a year, its CAs ten.
-const LEAF_DAYS: i64 = 365;
-const CA_DAYS: i64 = 3650;
-
-/// A leaf certificate of the PKI: issuer, file stem, CN, organisations, SANs, usage.
-type Leaf<'a> = (
-    &'a Issuer<'a, KeyPair>,
-    &'a str,
-    &'a str,
-    &'a [&'a str],
-    &'a [&'a str],
-    Usage,
-);
-
 enum Usage {
     Server,
     Client,
     Both,
-}
-
-/// Writes the kubeadm PKI under `dir` (a node's `/etc/kubernetes/pki`).
-pub fn create_node_pki(dir: &Path, node: &NodeIdentity, now: SystemTime) -> Result<(), PkiError> {
-    let ip = node.node_ip.to_string();
-    let name = node.node_name.as_str();
-    let ca = make_ca(dir, "ca", "kubernetes", now)?;
-    let etcd_ca = make_ca(dir, "etcd/ca", "etcd-ca", now)?;
-    let front_proxy_ca = make_ca(dir, "front-proxy-ca", "front-proxy-ca", now)?;
-
-    let apiserver_sans = [
-        "kubernetes",
-        "kubernetes.default",
-        "kubernetes.default.svc",
-        "kubernetes.default.svc.cluster.local",
-        name,
-        "10.96.0.1",
-        &ip,
-    ];
-    let etcd_sans = ["localhost", name, &ip, "127.0.0.1", "::1"];
-    let leaves: [Leaf<'_>; 10] = [
-        (
-            &ca,
-            "apiserver",
-            "kube-apiserver",
-            &[],
-            &apiserver_sans,
-            Usage::Server,
-        ),
-        (
-            &ca,
-            "apiserver-kubelet-client",
-            "kube-apiserver-kubelet-client",
-            &["kubeadm:cluster-admins"],
-            &[],
-            Usage::Client,
-        ),
-        // super-admin.conf's identity (kubeadm embeds it in the kubeconfig only): it bypasses
-        // RBAC, and makes the binding that gives admin.conf's group cluster-admin.
-        (
-            &ca,
-            "super-admin",
-            "kubernetes-super-admin",
-            &["system:masters"],
-            &[],
-            Usage::Client,
-        ),
-        // The identities of controller-manager.conf and scheduler.conf.
-        (
-            &ca,
-            "controller-manager",
-            "system:kube-controller-manager",
-            &[],
-            &[],
-            Usage::Client,
-        ),
-        (
-            &ca,
-            "scheduler",
-            "system:kube-scheduler",
-            &[],
-            &[],
-            Usage::Client,
-        ),
-        (
-            &etcd_ca,
-            "apiserver-etcd-client",
-            "kube-apiserver-etcd-client",
-            &[],
-            &[],
-            Usage::Client,
-        ),
-        (
-            &front_proxy_ca,
-            "front-proxy-client",
-            "front-proxy-client",
-            &[],
-            &[],
-            Usage::Client,
-        ),
-        (&etcd_ca, "etcd/server", name, &[], &etcd_sans, Usage::Both),
-        (&etcd_ca, "etcd/peer", name, &[], &etcd_sans, Usage::Both),
-        (
-            &etcd_ca,
-            "etcd/healthcheck-client",
-            "kube-etcd-healthcheck-client",
-            &[],
-            &[],
-            Usage::Client,
-        ),
-    ];
-    for (issuer, file, cn, orgs, sans, usage) in leaves {
-        let mut params = leaf_params(cn, orgs, sans, usage)?;
-        set_validity(&mut params, now, 0, LEAF_DAYS);
-        let key = KeyPair::generate().map_err(|e| PkiError(e.to_string()))?;
-        let cert = params
-            .signed_by(&key, issuer)
-            .map_err(|e| PkiError(format!("{file}: {e}")))?;
-        write_pair(dir, file, &cert.pem(), &key.serialize_pem())?;
-    }
-    // The service-account key pair: not a certificate, just a key and its public half.
-    let sa = KeyPair::generate().map_err(|e| PkiError(e.to_string()))?;
-    write(&dir.join("sa.key"), &sa.serialize_pem(), 0o600)?;
-    write(&dir.join("sa.pub"), &sa.public_key_pem(), 0o644)?;
-    Ok(())
 }
 
 /// Issues a new certificate at `cert` for the existing key at `key`, signed by `ca`/`ca_key`,
@@ -285,29 +158,6 @@ pub fn signed_by(cert_pem: &[u8], ca_pem: &[u8]) -> Result<bool, PkiError> {
     Ok(cert.issuer() == ca.subject() && cert.verify_signature(Some(ca.public_key())).is_ok())
 }
 
-fn make_ca(
-    dir: &Path,
-    file: &str,
-    cn: &str,
-    now: SystemTime,
-) -> Result<Issuer<'static, KeyPair>, PkiError> {
-    let mut params = CertificateParams::default();
-    params.distinguished_name = dn(cn, &[]);
-    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    params.key_usages = vec![
-        KeyUsagePurpose::DigitalSignature,
-        KeyUsagePurpose::KeyEncipherment,
-        KeyUsagePurpose::KeyCertSign,
-    ];
-    set_validity(&mut params, now, 0, CA_DAYS);
-    let key = KeyPair::generate().map_err(|e| PkiError(e.to_string()))?;
-    let cert = params
-        .self_signed(&key)
-        .map_err(|e| PkiError(format!("{file}: {e}")))?;
-    write_pair(dir, file, &cert.pem(), &key.serialize_pem())?;
-    Ok(Issuer::new(params, key))
-}
-
 fn leaf_params(
     cn: &str,
     orgs: &[&str],
@@ -349,29 +199,48 @@ fn set_validity(params: &mut CertificateParams, now: SystemTime, from_days: i64,
     params.not_after = now + time::Duration::days(to_days);
 }
 
-/// Reads a private key: PKCS#8, or the PKCS#1 `RSA PRIVATE KEY` kubeadm writes, which rcgen
-/// only takes once rewrapped as PKCS#8.
+/// Reads a private key: PKCS#8, or what kubeadm writes, which rcgen only takes once rewrapped
+/// as PKCS#8: `RSA PRIVATE KEY` (PKCS#1) or `EC PRIVATE KEY` (SEC 1, its ECDSA-P256 keys).
 fn load_key(path: &Path) -> Result<KeyPair, PkiError> {
+    /// AlgorithmIdentifier { rsaEncryption, NULL }.
+    const RSA: [u8; 15] = [
+        0x30, 0x0d, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01, 0x05, 0x00,
+    ];
+    /// AlgorithmIdentifier { id-ecPublicKey, prime256v1 }.
+    const EC_P256: [u8; 21] = [
+        0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01, 0x06, 0x08, 0x2a, 0x86,
+        0x48, 0xce, 0x3d, 0x03, 0x01, 0x07,
+    ];
     let text = read(path)?;
     let bad = |e: String| PkiError::at(path, format!("not a private key ({e})"));
-    match pkcs1_der(&text) {
-        Some(pkcs1) => {
-            let pkcs8 =
-                rustls::pki_types::PrivatePkcs8KeyDer::from(pkcs1_to_pkcs8(&pkcs1.map_err(bad)?));
-            KeyPair::from_pkcs8_der_and_sign_algo(&pkcs8, &rcgen::PKCS_RSA_SHA256)
-                .map_err(|e| bad(e.to_string()))
+    let wrapped = [
+        ("RSA PRIVATE KEY", &RSA[..], &rcgen::PKCS_RSA_SHA256),
+        (
+            "EC PRIVATE KEY",
+            &EC_P256[..],
+            &rcgen::PKCS_ECDSA_P256_SHA256,
+        ),
+    ];
+    for (label, algorithm, sign) in wrapped {
+        if let Some(inner) = pem_der(&text, label) {
+            let pkcs8 = rustls::pki_types::PrivatePkcs8KeyDer::from(to_pkcs8(
+                algorithm,
+                &inner.map_err(bad)?,
+            ));
+            return KeyPair::from_pkcs8_der_and_sign_algo(&pkcs8, sign)
+                .map_err(|e| bad(e.to_string()));
         }
-        None => KeyPair::from_pem(&text).map_err(|e| bad(e.to_string())),
     }
+    KeyPair::from_pem(&text).map_err(|e| bad(e.to_string()))
 }
 
-/// The DER inside a `-----BEGIN RSA PRIVATE KEY-----` block, if the text is one.
-fn pkcs1_der(text: &str) -> Option<Result<Vec<u8>, String>> {
+/// The DER inside a `-----BEGIN <label>-----` block, if the text is one.
+fn pem_der(text: &str, label: &str) -> Option<Result<Vec<u8>, String>> {
     use base64::Engine as _;
     let body = text
-        .split("-----BEGIN RSA PRIVATE KEY-----")
+        .split(&format!("-----BEGIN {label}-----"))
         .nth(1)?
-        .split("-----END RSA PRIVATE KEY-----")
+        .split(&format!("-----END {label}-----"))
         .next()?;
     let base64: String = body.chars().filter(|c| !c.is_whitespace()).collect();
     Some(
@@ -381,14 +250,11 @@ fn pkcs1_der(text: &str) -> Option<Result<Vec<u8>, String>> {
     )
 }
 
-/// PrivateKeyInfo { version 0, AlgorithmIdentifier { rsaEncryption, NULL }, OCTET STRING pkcs1 }.
-fn pkcs1_to_pkcs8(pkcs1: &[u8]) -> Vec<u8> {
-    const RSA_ENCRYPTION: [u8; 15] = [
-        0x30, 0x0d, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01, 0x05, 0x00,
-    ];
+/// PrivateKeyInfo { version 0, `algorithm`, OCTET STRING key }.
+fn to_pkcs8(algorithm: &[u8], key: &[u8]) -> Vec<u8> {
     let mut body = vec![0x02, 0x01, 0x00];
-    body.extend(RSA_ENCRYPTION);
-    body.extend(der(0x04, pkcs1));
+    body.extend(algorithm);
+    body.extend(der(0x04, key));
     der(0x30, &body)
 }
 
@@ -415,11 +281,6 @@ fn read(path: &Path) -> Result<String, PkiError> {
     std::fs::read_to_string(path).map_err(|e| PkiError::at(path, e))
 }
 
-fn write_pair(dir: &Path, file: &str, cert: &str, key: &str) -> Result<(), PkiError> {
-    write(&dir.join(format!("{file}.crt")), cert, 0o644)?;
-    write(&dir.join(format!("{file}.key")), key, 0o600)
-}
-
 fn write(path: &Path, text: &str, mode: u32) -> Result<(), PkiError> {
     use std::os::unix::fs::PermissionsExt;
     if let Some(parent) = path.parent() {
@@ -433,36 +294,6 @@ fn write(path: &Path, text: &str, mode: u32) -> Result<(), PkiError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn node() -> NodeIdentity {
-        NodeIdentity {
-            node_name: "controlplane".into(),
-            node_ip: "127.0.0.1".parse().expect("ip"),
-        }
-    }
-
-    #[test]
-    fn the_node_pki_is_signed_by_its_cas() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        create_node_pki(dir.path(), &node(), SystemTime::now()).expect("pki");
-        let read = |f: &str| std::fs::read(dir.path().join(f)).expect(f);
-        assert_eq!(
-            signed_by(&read("apiserver.crt"), &read("ca.crt")).ok(),
-            Some(true)
-        );
-        assert_eq!(
-            signed_by(&read("etcd/server.crt"), &read("etcd/ca.crt")).ok(),
-            Some(true)
-        );
-        assert_eq!(
-            signed_by(&read("apiserver.crt"), &read("etcd/ca.crt")).ok(),
-            Some(false)
-        );
-        let info = inspect(&read("apiserver.crt")).expect("inspect");
-        assert_eq!(info.subject_cn, "kube-apiserver");
-        assert_eq!(info.issuer_cn, "kubernetes");
-        assert!(info.not_after > SystemTime::now() + Duration::from_secs(300 * 86_400));
-    }
 
     /// Re-issues `dir/apiserver.crt` as `like` with a validity that ended ten days ago, and
     /// checks the new certificate: same subject, expired, signed by `dir/ca.crt`.
@@ -487,20 +318,27 @@ mod tests {
         assert_eq!(signed_by(&new, &ca).ok(), Some(true));
     }
 
-    /// kubeadm's (and kind's) PKI: RSA keys in PKCS#1, made here with openssl as kubeadm does.
-    #[test]
-    fn reissue_works_with_kubeadms_pkcs1_rsa_keys() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let openssl = |args: &[&str]| {
+    /// A CA and an apiserver certificate made with openssl as kubeadm makes them, with keys
+    /// from `genkey` (the key file's name appended).
+    fn openssl_pki(dir: &Path, genkey: &[&str]) -> impl Fn(&[&str]) -> String {
+        let cwd = dir.to_path_buf();
+        let openssl = move |args: &[&str]| {
             let output = std::process::Command::new("openssl")
                 .args(args)
-                .current_dir(dir.path())
+                .current_dir(&cwd)
                 .output()
                 .expect("openssl runs (scripts/install-deps.sh installs it)");
             assert!(output.status.success(), "openssl {args:?}");
             String::from_utf8_lossy(&output.stdout).into_owned()
         };
-        openssl(&["genrsa", "-traditional", "-out", "ca.key", "2048"]);
+        for key in ["ca.key", "apiserver.key"] {
+            openssl(&[genkey, &[key]].concat());
+        }
+        std::fs::write(
+            dir.join("san.ext"),
+            "subjectAltName=DNS:kubernetes,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n",
+        )
+        .expect("ext");
         openssl(&[
             "req",
             "-x509",
@@ -514,7 +352,6 @@ mod tests {
             "-out",
             "ca.crt",
         ]);
-        openssl(&["genrsa", "-traditional", "-out", "apiserver.key", "2048"]);
         openssl(&[
             "req",
             "-new",
@@ -525,11 +362,6 @@ mod tests {
             "-out",
             "apiserver.csr",
         ]);
-        std::fs::write(
-            dir.path().join("san.ext"),
-            "subjectAltName=DNS:kubernetes,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n",
-        )
-        .expect("ext");
         openssl(&[
             "x509",
             "-req",
@@ -547,6 +379,14 @@ mod tests {
             "-out",
             "apiserver.crt",
         ]);
+        openssl
+    }
+
+    /// kind's PKI: RSA keys in PKCS#1.
+    #[test]
+    fn reissue_works_with_kubeadms_pkcs1_rsa_keys() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let openssl = openssl_pki(dir.path(), &["genrsa", "-traditional", "-out"]);
         assert!(
             std::fs::read_to_string(dir.path().join("ca.key"))
                 .expect("key")
@@ -573,10 +413,26 @@ mod tests {
         assert!(sans.contains("IP Address:127.0.0.1"), "{sans}");
     }
 
+    /// The sandbox's PKI (`encryptionAlgorithm: ECDSA-P256`): EC keys in SEC 1.
     #[test]
-    fn reissue_keeps_the_subject_and_moves_the_validity() {
+    fn reissue_keeps_the_subject_and_moves_the_validity_with_ecdsa_sec1_keys() {
         let dir = tempfile::tempdir().expect("tempdir");
-        create_node_pki(dir.path(), &node(), SystemTime::now()).expect("pki");
+        let _openssl = openssl_pki(
+            dir.path(),
+            &[
+                "ecparam",
+                "-name",
+                "prime256v1",
+                "-genkey",
+                "-noout",
+                "-out",
+            ],
+        );
+        assert!(
+            std::fs::read_to_string(dir.path().join("apiserver.key"))
+                .expect("key")
+                .contains("BEGIN EC PRIVATE KEY")
+        );
         std::fs::copy(dir.path().join("apiserver.crt"), dir.path().join("old.crt")).expect("copy");
         reissue_expired_and_check(dir.path(), "old.crt");
     }

@@ -67,11 +67,23 @@ fn sandbox_tools_present_make_the_sandbox_ready() {
     let test = Test::new()
         .env("PATH", bin.path().to_string_lossy())
         .env("CKALAB_BIN_CACHE", cache.path().to_string_lossy());
-    // Without etcd 3.6 built, the sandbox cannot run.
+    // Without etcd 3.6 and the Kubernetes binaries built, the sandbox cannot run.
     test.run(&["doctor"])
         .exit(4)
         .stdout_has("sandbox backend (no Docker needed): not ready");
     fake_family(cache.path(), "etcd", "ETCD_VERSION", &etcd, true);
+    test.run(&["doctor"])
+        .exit(4)
+        .stdout_has("sandbox backend (no Docker needed): not ready");
+    let kubernetes = [
+        "kube-apiserver",
+        "kube-controller-manager",
+        "kube-scheduler",
+        "kubeadm",
+        "kubectl",
+    ]
+    .map(|name| (name, "Kubernetes v1.35.4"));
+    fake_family(cache.path(), "kubernetes", "K8S_VERSION", &kubernetes, true);
     test.run(&["doctor"])
         .success()
         .stdout_has("containerd github.com/containerd/containerd 1.6.20")

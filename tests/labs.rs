@@ -133,7 +133,7 @@ fn the_kubelet_journal_shows_the_cri_error() {
         .success();
     run.stdout_has(
         // klog escapes the quotes inside err="...", as the real kubelet's journal shows.
-        r#"validate CRI v1 runtime API for endpoint \"unix:///run/containerd/containerd.sock\""#,
+        r#"validate CRI v1 runtime API for endpoint \"unix:///var/run/containerd/containerd.sock\""#,
     )
     .stdout_has("Unimplemented");
     lab.test
@@ -269,7 +269,8 @@ fn reset_puts_back_what_setup_changed_without_a_rebuild() {
         .stdout_has("healthy");
     let config = read("var/lib/kubelet/config.yaml");
     assert!(
-        config.contains("unix:///run/containerd/containerd.sock") && !config.contains("dockershim"),
+        config.contains("unix:///var/run/containerd/containerd.sock")
+            && !config.contains("dockershim"),
         "the kubelet config is the original again:\n{config}"
     );
     assert_eq!(
@@ -421,4 +422,61 @@ fn the_workers_run_workloads_as_a_cluster_does() {
             .any(|l| l.starts_with("pi-") && l.contains("Completed")),
         "{pods}"
     );
+}
+
+/// The kubelet's probes, from the manifest kubeadm wrote: a learner who breaks the scheduler's
+/// probe port sees it fail its startup probe and restart, in the journal and in the restarts.
+#[test]
+fn a_failing_probe_restarts_the_container_as_the_kubelet_does() {
+    let lab = Lab::start("etcd-restore", None);
+    // Quicker probes than kubeadm's (10 s apart, 24 tries), on a port nothing listens on.
+    lab.test
+        .run(&[
+            "shell",
+            "-c",
+            "sed -i -e 's/failureThreshold: 24/failureThreshold: 2/' \
+             -e 's/initialDelaySeconds: 10/initialDelaySeconds: 1/' \
+             -e 's/periodSeconds: 10/periodSeconds: 1/' \
+             -e 's/containerPort: [0-9]*/containerPort: 1/' \
+             /etc/kubernetes/manifests/kube-scheduler.yaml",
+        ])
+        .success();
+    let mut journal = String::new();
+    for _ in 0..30 {
+        std::thread::sleep(std::time::Duration::from_secs(1));
+        journal = lab
+            .test
+            .run(&["shell", "-c", "journalctl -u kubelet"])
+            .success()
+            .stdout();
+        if journal.contains("failed startup probe, will be restarted") {
+            break;
+        }
+    }
+    assert!(
+        journal.contains(r#"probeType="Startup""#)
+            && journal.contains("dial tcp 127.0.0.1:1: connect: connection refused")
+            && journal.contains("Container kube-scheduler failed startup probe, will be restarted"),
+        "{journal}"
+    );
+    let mut pods = String::new();
+    for _ in 0..30 {
+        pods = lab
+            .test
+            .run(&[
+                "shell",
+                "-c",
+                "kubectl get pod -n kube-system kube-scheduler-controlplane --no-headers",
+            ])
+            .stdout();
+        let restarts = pods
+            .split_whitespace()
+            .nth(3)
+            .and_then(|r| r.parse::<u32>().ok());
+        if pods.contains("0/1") && restarts.is_some_and(|r| r >= 1) {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_secs(1));
+    }
+    panic!("the mirror pod shows neither Ready 0/1 nor a restart: {pods}");
 }

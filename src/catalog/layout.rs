@@ -25,11 +25,13 @@ pub struct NodeLayout {
 
 use crate::kubelet::{CONFIG_FILE as KUBELET_CONFIG, FLAGS_FILE as KUBEADM_FLAGS};
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Copy, Serialize, serde::Deserialize)]
 pub struct Ports {
     pub apiserver: u16,
     pub etcd_client: u16,
     pub etcd_peer: u16,
+    /// etcd's plain-HTTP `/metrics` and `/health`, where kubeadm's probes look.
+    pub etcd_metrics: u16,
     /// The secure ports of kube-controller-manager and kube-scheduler (health and metrics).
     pub controller_manager: u16,
     pub scheduler: u16,
@@ -41,6 +43,7 @@ impl Ports {
         apiserver: 6443,
         etcd_client: 2379,
         etcd_peer: 2380,
+        etcd_metrics: 2381,
         controller_manager: 10257,
         scheduler: 10259,
     };

@@ -12,6 +12,7 @@ use crate::ui::Ui;
 
 #[derive(Debug, Args)]
 pub struct AgentArgs {
+    /// The node's directory on this machine (the agent itself sees it as `/`).
     root: PathBuf,
 }
 

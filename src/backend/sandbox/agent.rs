@@ -23,6 +23,7 @@ use super::files;
 use super::journal::Journal;
 use super::node_status::{NodeStatus, StaticPodRun};
 use super::pods::StaticPod;
+use super::probe::{ProbeRun, Probes, Verdict};
 use super::state::{NodeState, PodState, StateFiles, UnitAction, UnitState};
 use super::workers::Workers;
 
@@ -43,13 +44,22 @@ const CONTAINERD_RESTART: Duration = Duration::from_secs(5);
 const BACKOFF_START: Duration = Duration::from_secs(2);
 const BACKOFF_MAX: Duration = Duration::from_secs(20);
 
-/// Runs the agent for the node at `root` until SIGTERM or SIGINT.
-pub fn run(root: PathBuf) -> std::io::Result<()> {
+/// Runs the agent for the node at `node_dir` until SIGTERM or SIGINT, from inside the node's
+/// view (its `/` is the node's), as `ckalab start` runs it.
+pub fn run(node_dir: PathBuf) -> std::io::Result<()> {
+    let node = node_dir
+        .file_name()
+        .map_or_else(|| "node".into(), |n| n.to_string_lossy().into_owned());
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
     runtime.block_on(async move {
-        let mut agent = Agent::new(root);
+        let mut agent = Agent::new(PathBuf::from("/"), node);
+        // Its own pid, in place of bubblewrap's: `stop` signals the agent itself.
+        crate::atomic_file::write_atomic(
+            &agent.files.pid_path(),
+            std::process::id().to_string().as_bytes(),
+        )?;
         let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
         let mut interrupt =
             tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())?;
@@ -80,6 +90,9 @@ struct Container {
     state: PodState,
     restart_at: Option<Instant>,
     backoff: Duration,
+    probes: ProbeRun,
+    /// When a container its probes failed gets SIGKILL if SIGTERM has not ended it.
+    kill_at: Option<Instant>,
 }
 
 struct Agent {
@@ -106,10 +119,7 @@ struct Agent {
 }
 
 impl Agent {
-    fn new(root: PathBuf) -> Agent {
-        let node = root
-            .file_name()
-            .map_or_else(|| "node".into(), |n| n.to_string_lossy().into_owned());
+    fn new(root: PathBuf, node: String) -> Agent {
         let files = StateFiles::new(&root);
         let mut state = NodeState {
             agent_pid: std::process::id(),
@@ -173,6 +183,7 @@ impl Agent {
             self.kubelet_sync().await;
         }
         self.reap_containers().await;
+        self.probe_containers().await;
         self.post_node_status();
         self.workers.tick();
         if self.files.read_state().as_ref() != Some(&self.state) {
@@ -393,7 +404,10 @@ impl Agent {
                         pid,
                         'I',
                         "server.go:530",
-                        "\"Kubelet version\" kubeletVersion=\"v1.35.0\"",
+                        &format!(
+                            "\"Kubelet version\" kubeletVersion=\"{}\"",
+                            super::node_status::kubelet_version()
+                        ),
                     );
                     self.journal.klog(
                         "kubelet",
@@ -577,6 +591,11 @@ impl Agent {
             Some(Process::Child(child)) => child.id().unwrap_or_default(),
             _ => 0,
         };
+        // A container with no process of its own has nothing to probe: it counts as healthy.
+        let probes = match &process {
+            Some(Process::Child(_)) => pod.probes.clone(),
+            _ => Probes::default(),
+        };
         Container {
             manifest,
             process,
@@ -588,7 +607,10 @@ impl Agent {
                 pid: real_pid,
                 started_at: crate::clock::now().to_string(),
                 log: log_node_path,
+                ready: false,
             },
+            probes: ProbeRun::new(probes),
+            kill_at: None,
             restart_at: if running {
                 None
             } else {
@@ -626,6 +648,8 @@ impl Agent {
             return None;
         };
         match Command::new(program)
+            // `ps` shows the manifest's command, as on a kubeadm node.
+            .arg0(binary)
             .args(&args)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -650,6 +674,70 @@ impl Agent {
         }
     }
 
+    /// Runs each running container's probes: a startup or liveness probe past its failure
+    /// threshold restarts the container, as the kubelet does, and readiness is published for
+    /// the mirror pod.
+    async fn probe_containers(&mut self) {
+        let pid = self.kubelet_pid;
+        for (name, container) in self.containers.iter_mut() {
+            let Some(Process::Child(child)) = container.process.as_mut() else {
+                continue;
+            };
+            if container.kill_at.is_some_and(|at| Instant::now() >= at) {
+                let _ = child.start_kill();
+                continue;
+            }
+            if container.kill_at.is_some() {
+                continue;
+            }
+            if let Verdict::Restart(kind, output) = container.probes.tick().await {
+                // The kubelet's two lines: the probe's failure, then the restart it causes.
+                let pod = format!("kube-system/{name}-{}", self.node);
+                self.journal.klog(
+                    "kubelet",
+                    "kubelet",
+                    pid,
+                    'I',
+                    "prober.go:120",
+                    &format!(
+                        "\"Probe failed\" probeType=\"{}\" pod=\"{pod}\" containerName=\"{name}\" \
+                         probeResult=\"failure\" output=\"{}\"",
+                        kind.name(),
+                        output.replace('"', "\\\"")
+                    ),
+                );
+                self.journal.klog(
+                    "kubelet",
+                    "kubelet",
+                    pid,
+                    'I',
+                    "kuberuntime_manager.go:1081",
+                    &format!(
+                        "\"Message for Container of Pod\" containerName=\"{name}\" \
+                         containerStatusID={{\"Type\":\"containerd\",\"ID\":\"{}\"}} pod=\"{pod}\" \
+                         containerMessage=\"Container {name} failed {} probe, will be restarted\"",
+                        container.state.container_id,
+                        kind.name().to_lowercase()
+                    ),
+                );
+                if let Some(pid) = child.id() {
+                    let _ = nix::sys::signal::kill(
+                        nix::unistd::Pid::from_raw(pid as i32),
+                        nix::sys::signal::Signal::SIGTERM,
+                    );
+                }
+                container.kill_at = Some(Instant::now() + STOP_GRACE);
+            }
+            let ready = container.probes.ready();
+            if container.state.ready != ready {
+                container.state.ready = ready;
+                self.state
+                    .pods
+                    .insert(name.clone(), container.state.clone());
+            }
+        }
+    }
+
     /// Notices containers that exited and schedules their restart with back-off.
     async fn reap_containers(&mut self) {
         for (name, container) in self.containers.iter_mut() {
@@ -663,6 +751,8 @@ impl Agent {
             };
             if let Some(code) = code {
                 container.process = None;
+                container.kill_at = None;
+                container.state.ready = false;
                 container.state.state = "Exited".into();
                 container.state.exit_code = Some(code);
                 container.restart_at = Some(Instant::now() + container.backoff);

@@ -48,12 +48,16 @@ impl SandboxBackend {
                     .map(|family| Path::new(node_view::BINARIES).join(family))
                     .collect();
                 let mut cmd = std::process::Command::new(bwrap);
-                cmd.args(node_view::bwrap_args(&lent, "/root"))
-                    .arg(program)
-                    .args(args)
-                    .env("HOME", "/root")
-                    .env("CKALAB_EXE", node_view::EXE)
-                    .envs(self.node.shell_env(Path::new("/"), &tools));
+                cmd.args(node_view::bwrap_args(
+                    &lent,
+                    "/root",
+                    node_view::Lifetime::WithParent,
+                ))
+                .arg(program)
+                .args(args)
+                .env("HOME", "/root")
+                .env("CKALAB_EXE", node_view::EXE)
+                .envs(self.node.shell_env(Path::new("/"), &tools));
                 cmd
             }
             None => {

@@ -56,17 +56,6 @@ pub struct SandboxNode {
     ports: Ports,
 }
 
-#[derive(serde::Serialize, serde::Deserialize)]
-struct NodeFile {
-    apiserver: u16,
-    etcd_client: u16,
-    etcd_peer: u16,
-    #[serde(default)]
-    controller_manager: u16,
-    #[serde(default)]
-    scheduler: u16,
-}
-
 impl SandboxNode {
     pub fn dir(home: &Home) -> PathBuf {
         home.sandbox_dir().join(NODE_NAME)
@@ -81,23 +70,24 @@ impl SandboxNode {
     pub fn open_at(root: PathBuf) -> Result<SandboxNode, SandboxError> {
         let text = std::fs::read_to_string(root.join("var/lib/ckalab/node.json"))
             .map_err(|_| SandboxError::Absent)?;
-        let file: NodeFile = serde_json::from_str(&text).map_err(|_| SandboxError::Absent)?;
-        Ok(SandboxNode {
-            root,
-            ports: Ports {
-                apiserver: file.apiserver,
-                etcd_client: file.etcd_client,
-                etcd_peer: file.etcd_peer,
-                controller_manager: file.controller_manager,
-                scheduler: file.scheduler,
-            },
-        })
+        // A node an older ckalab built lacks a port: it counts as absent and is built again.
+        let ports: Ports = serde_json::from_str(&text).map_err(|_| SandboxError::Absent)?;
+        Ok(SandboxNode { root, ports })
     }
 
-    /// The tools a node needs, each with how to get it: etcd 3.6 and its tools are built from
-    /// Go modules, containerd comes from the distribution.
+    /// The tools a node needs, each with how to get it: etcd 3.6 and the Kubernetes binaries
+    /// are built from Go modules, containerd and bubblewrap come from the distribution.
     pub fn check_tools() -> Result<(), SandboxError> {
-        for tool in ["etcd", "etcdctl", "etcdutl"] {
+        const BUILT: [&str; 7] = [
+            "etcd",
+            "etcdutl",
+            "kubeadm",
+            "kube-apiserver",
+            "kube-controller-manager",
+            "kube-scheduler",
+            "kubectl",
+        ];
+        for tool in BUILT {
             if crate::binaries::find(tool).is_none() {
                 return Err(SandboxError::MissingTool {
                     tool,
@@ -105,11 +95,13 @@ impl SandboxNode {
                 });
             }
         }
-        if crate::doctor::find_in_path("containerd").is_none() {
-            return Err(SandboxError::MissingTool {
-                tool: "containerd",
-                install: "sudo apt-get install -y containerd",
-            });
+        for (tool, install) in [
+            ("containerd", "sudo apt-get install -y containerd"),
+            ("bwrap", "sudo apt-get install -y bubblewrap"),
+        ] {
+            if crate::doctor::find_in_path(tool).is_none() {
+                return Err(SandboxError::MissingTool { tool, install });
+            }
         }
         Ok(())
     }
@@ -165,78 +157,19 @@ impl SandboxNode {
         ] {
             std::fs::create_dir_all(self.path(dir)).map_err(|e| format!("{dir}: {e}"))?;
         }
-        // etcd refuses a data directory others can read.
-        set_mode(&self.path("/var/lib/etcd"), 0o700)?;
-        let identity = crate::pki::NodeIdentity {
-            node_name: NODE_NAME.to_string(),
-            node_ip: files::NODE_IP
-                .parse()
-                .map_err(|_| "bad node ip".to_string())?,
-        };
-        crate::pki::create_node_pki(
-            &self.path("/etc/kubernetes/pki"),
-            &identity,
-            std::time::SystemTime::now(),
-        )
-        .map_err(|e| e.to_string())?;
-        write(
-            "/etc/kubernetes/manifests/etcd.yaml",
-            &files::etcd_manifest(NODE_NAME, &self.ports),
-        )?;
-        write(
-            "/etc/kubernetes/manifests/kube-apiserver.yaml",
-            &files::apiserver_manifest(&self.ports),
-        )?;
-        write(
-            "/etc/kubernetes/manifests/kube-controller-manager.yaml",
-            &files::controller_manager_manifest(&self.ports),
-        )?;
-        write(
-            "/etc/kubernetes/manifests/kube-scheduler.yaml",
-            &files::scheduler_manifest(&self.ports),
-        )?;
-        write(
-            "/etc/containerd/config.toml",
-            &files::containerd_config(&self.root.display().to_string()),
-        )?;
-        write(crate::kubelet::CONFIG_FILE, &files::kubelet_config())?;
-        write(crate::kubelet::FLAGS_FILE, files::KUBEADM_FLAGS)?;
+        // The node's name is its directory's (`controlplane`, an exam's `exam-2`), as the agent
+        // and the graders have it.
+        let name = self.layout().node_name;
+        super::kubeadm::init(&self.root, &name, &self.ports)?;
+        write("/etc/containerd/config.toml", &files::containerd_config())?;
         write("/etc/crictl.yaml", &files::crictl_config())?;
         let exe =
             std::env::current_exe().map_err(|e| format!("cannot find ckalab's own binary: {e}"))?;
         super::shell::install_shims(&self.root, &exe)
             .map_err(|e| format!("{}: {e}", super::shell::BIN_DIR))?;
-        let read = |p: &str| std::fs::read_to_string(self.path(p)).map_err(|e| format!("{p}: {e}"));
-        let ca = read("/etc/kubernetes/pki/ca.crt")?;
-        for (file, user, identity) in [
-            ("admin.conf", "kubernetes-admin", "apiserver-kubelet-client"),
-            ("super-admin.conf", "kubernetes-super-admin", "super-admin"),
-            (
-                "controller-manager.conf",
-                "system:kube-controller-manager",
-                "controller-manager",
-            ),
-            ("scheduler.conf", "system:kube-scheduler", "scheduler"),
-        ] {
-            let kubeconfig = files::admin_kubeconfig(
-                user,
-                &self.ports,
-                &ca,
-                &read(&format!("/etc/kubernetes/pki/{identity}.crt"))?,
-                &read(&format!("/etc/kubernetes/pki/{identity}.key"))?,
-            );
-            write(&format!("/etc/kubernetes/{file}"), &kubeconfig)?;
-        }
-        let node_file = NodeFile {
-            apiserver: self.ports.apiserver,
-            etcd_client: self.ports.etcd_client,
-            etcd_peer: self.ports.etcd_peer,
-            controller_manager: self.ports.controller_manager,
-            scheduler: self.ports.scheduler,
-        };
         write(
             "/var/lib/ckalab/node.json",
-            &serde_json::to_string_pretty(&node_file).map_err(|e| e.to_string())?,
+            &serde_json::to_string_pretty(&self.ports).map_err(|e| e.to_string())?,
         )
     }
 
@@ -249,7 +182,7 @@ impl SandboxNode {
     }
 
     pub fn layout(&self) -> NodeLayout {
-        NodeLayout::sandbox(&self.root, self.ports.clone())
+        NodeLayout::sandbox(&self.root, self.ports)
     }
 
     /// Where a node path is on this machine.
@@ -272,26 +205,50 @@ impl SandboxNode {
         agent_pid_at(&self.root)
     }
 
-    /// Starts the node agent in the background (its own process group, so one signal reaches
-    /// it and everything it started) and returns once it has published its first state.
+    /// Starts the node agent in the background, inside the node's view so that it and every
+    /// process it starts see the node's files at their real paths, in its own process group so
+    /// that one signal reaches everything it started; returns once it has published its first
+    /// state.
     pub fn start_agent(&self) -> Result<(), SandboxError> {
         if self.agent_pid().is_some() {
             return Ok(());
         }
         let exe = std::env::current_exe()
             .map_err(|e| self.unhealthy(format!("cannot find ckalab's own binary: {e}")))?;
+        let bwrap = super::node_view::bwrap().ok_or_else(|| {
+            self.unhealthy(
+                "bubblewrap is not installed: the node runs in its own mount namespace \
+                 (sudo apt-get install -y bubblewrap)"
+                    .into(),
+            )
+        })?;
+        super::node_view::prepare(&self.root).map_err(|e| self.unhealthy(e.to_string()))?;
         let log =
             std::fs::File::create(self.agent_log()).map_err(|e| self.unhealthy(e.to_string()))?;
         let err = log.try_clone().map_err(|e| self.unhealthy(e.to_string()))?;
-        let mut child = Command::new(exe)
+        let cache = crate::binaries::cache_root();
+        let lent = super::node_view::Lent {
+            root: &self.root,
+            exe: &exe,
+            binaries: &cache,
+        };
+        let mut child = Command::new(bwrap)
+            .args(super::node_view::bwrap_args(
+                &lent,
+                "/",
+                super::node_view::Lifetime::Detached,
+            ))
+            .arg(super::node_view::EXE)
             .arg("__agent")
             .arg(&self.root)
+            .env("CKALAB_BIN_CACHE", super::node_view::BINARIES)
             .stdin(Stdio::null())
             .stdout(log)
             .stderr(err)
             .process_group(0)
             .spawn()
             .map_err(|e| self.unhealthy(format!("cannot start the node agent: {e}")))?;
+        // bubblewrap's pid until the agent writes its own: both command lines name the node.
         write_atomic(
             &self.state_files().pid_path(),
             child.id().to_string().as_bytes(),
@@ -302,12 +259,18 @@ impl SandboxNode {
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
             let state = self.state_files().read_state();
-            if state.is_some_and(|s| s.agent_pid == child.id()) {
+            if state.is_some_and(|s| {
+                ckalab_process_alive(s.agent_pid, &["__agent", &self.root.to_string_lossy()])
+            }) {
                 // The agent outlives this command on purpose; `stop` and `reset` end it.
                 return Ok(());
             }
             if let Ok(Some(status)) = child.try_wait() {
-                return Err(self.unhealthy(format!("the node agent exited at start ({status})")));
+                let log = std::fs::read_to_string(self.agent_log()).unwrap_or_default();
+                return Err(self.unhealthy(format!(
+                    "the node agent exited at start ({status}){}",
+                    super::node_view::refused_hint(&log)
+                )));
             }
             if Instant::now() >= deadline {
                 return Err(self.unhealthy("the node agent did not start within 20s".into()));
@@ -475,7 +438,10 @@ fn stop_agent_at(root: &Path) {
     let Some(pid) = agent_pid_at(root) else {
         return;
     };
-    let group = Pid::from_raw(-(pid as i32));
+    // The group bubblewrap leads, with the agent and everything it started in it.
+    let leader =
+        nix::unistd::getpgid(Some(Pid::from_raw(pid as i32))).unwrap_or(Pid::from_raw(pid as i32));
+    let group = Pid::from_raw(-leader.as_raw());
     let _ = kill(Pid::from_raw(pid as i32), Signal::SIGTERM);
     let deadline = Instant::now() + Duration::from_secs(15);
     while agent_pid_at(root).is_some() && Instant::now() < deadline {
@@ -491,15 +457,9 @@ fn stop_agent_at(root: &Path) {
     let _ = std::fs::remove_file(StateFiles::new(root).pid_path());
 }
 
-fn set_mode(path: &Path, mode: u32) -> Result<(), String> {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
-        .map_err(|e| format!("{}: {e}", path.display()))
-}
-
-/// Three free loopback ports, held open together so they are distinct.
+/// Free loopback ports, held open together so they are distinct.
 fn free_ports() -> std::io::Result<Ports> {
-    let listeners: Vec<TcpListener> = (0..5)
+    let listeners: Vec<TcpListener> = (0..6)
         .map(|_| TcpListener::bind(("127.0.0.1", 0)))
         .collect::<Result<_, _>>()?;
     let port = |i: usize| listeners[i].local_addr().map(|a| a.port());
@@ -509,5 +469,6 @@ fn free_ports() -> std::io::Result<Ports> {
         etcd_peer: port(2)?,
         controller_manager: port(3)?,
         scheduler: port(4)?,
+        etcd_metrics: port(5)?,
     })
 }

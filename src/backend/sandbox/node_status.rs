@@ -11,11 +11,10 @@ use std::collections::BTreeMap;
 
 use k8s_openapi::api::core::v1::{Node, Pod};
 use kube::Api;
-use kube::api::{Patch, PatchParams};
+use kube::api::{DeleteParams, Patch, PatchParams};
 
 use super::state::PodState;
 use crate::engine::api;
-use crate::engine::cluster::ObjectRef;
 use crate::engine::fault::Fault;
 
 /// A static pod as the kubelet runs it: its manifest and its container's state.
@@ -154,14 +153,13 @@ impl NodeStatus {
             .cloned()
             .collect();
         for name in gone {
-            api::object::delete(client, &self.mirror_ref(&name)).await?;
+            self.delete_mirror(client, &name).await?;
             self.mirrored.remove(&name);
         }
         for pod in pods {
             let hash = format!("{:016x}", fnv(pod.manifest.as_bytes()));
             if self.mirrored.get(&pod.name) != Some(&hash) {
-                let object = self.mirror_ref(&pod.name);
-                api::object::delete(client, &object).await?;
+                self.delete_mirror(client, &pod.name).await?;
                 let Some(manifest) = self.mirror_object(pod, &hash) else {
                     continue;
                 };
@@ -184,12 +182,20 @@ impl NodeStatus {
         format!("{pod}-{}", self.name)
     }
 
-    fn mirror_ref(&self, pod: &str) -> ObjectRef {
-        ObjectRef {
-            api_version: "v1".into(),
-            kind: "Pod".into(),
-            namespace: "kube-system".into(),
-            name: self.mirror_name(pod),
+    /// Deletes a mirror pod at once, as the kubelet does (grace 0): no kubelet would ever
+    /// confirm a graceful deletion of a pod that has no container of its own.
+    async fn delete_mirror(&self, client: &kube::Client, pod: &str) -> Result<(), Fault> {
+        let pods = Api::<Pod>::namespaced(client.clone(), "kube-system");
+        match pods
+            .delete(
+                &self.mirror_name(pod),
+                &DeleteParams::default().grace_period(0),
+            )
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(err) if api::status_code(&err) == Some(404) => Ok(()),
+            Err(err) => Err(api::fault(&err)),
         }
     }
 
@@ -228,7 +234,11 @@ fn pod_status(pod: &StaticPodRun) -> serde_json::Value {
         }}),
         _ => serde_json::json!({}),
     };
-    let ready = if running { "True" } else { "False" };
+    let ready = if running && pod.state.ready {
+        "True"
+    } else {
+        "False"
+    };
     serde_json::json!({"status": {
         "phase": "Running",
         "hostIP": super::files::NODE_IP,
@@ -245,7 +255,7 @@ fn pod_status(pod: &StaticPodRun) -> serde_json::Value {
             "image": format!("registry.k8s.io/{name}:{}", kubelet_version()),
             "imageID": "",
             "containerID": format!("containerd://{}", pod.state.container_id),
-            "ready": running,
+            "ready": running && pod.state.ready,
             "started": running,
             "restartCount": pod.state.attempt,
             "state": state,
@@ -262,7 +272,7 @@ fn fnv(bytes: &[u8]) -> u64 {
 }
 
 /// The Kubernetes version the node reports, the control plane's pinned one.
-fn kubelet_version() -> String {
+pub(super) fn kubelet_version() -> String {
     crate::binaries::families()
         .into_iter()
         .find(|f| f.name == "kubernetes")

@@ -62,19 +62,25 @@ pub fn prepare(root: &Path) -> std::io::Result<()> {
     Ok(())
 }
 
+/// How long what runs in the view lives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lifetime {
+    /// A shell or a command: it dies with the ckalab that started it.
+    WithParent,
+    /// The node agent: it outlives the `ckalab start` that started it; `stop` ends it.
+    Detached,
+}
+
 /// The bubblewrap arguments (after `bwrap`, before the command) for the node at `lent.root`.
-pub fn bwrap_args(lent: &Lent<'_>, cwd: &str) -> Vec<String> {
+pub fn bwrap_args(lent: &Lent<'_>, cwd: &str, lifetime: Lifetime) -> Vec<String> {
     let mut args: Vec<String> = Vec::new();
     let mut push = |words: &[&str]| args.extend(words.iter().map(|w| w.to_string()));
-    push(&[
-        "--die-with-parent",
-        "--tmpfs",
-        "/",
-        "--dev",
-        "/dev",
-        "--proc",
-        "/proc",
-    ]);
+    if lifetime == Lifetime::WithParent {
+        push(&["--die-with-parent"]);
+    }
+    push(&["--tmpfs", "/", "--dev", "/dev", "--proc", "/proc"]);
+    // containerd reads the host's cgroups and kernel settings, as on any node.
+    push(&["--ro-bind-try", "/sys", "/sys"]);
     push(&["--ro-bind", "/usr", "/usr"]);
     // Merged-/usr hosts link /bin, /lib... into /usr; older ones have real directories.
     for top in ["bin", "sbin", "lib", "lib32", "lib64", "libx32"] {
@@ -99,6 +105,17 @@ pub fn bwrap_args(lent: &Lent<'_>, cwd: &str) -> Vec<String> {
     args
 }
 
+/// What to tell a learner whose machine refuses bubblewrap's namespaces, from what it said.
+pub fn refused_hint(output: &str) -> &'static str {
+    if output.contains("bwrap:") {
+        "\nhint: this machine refuses the mount namespace bubblewrap needs; allow unprivileged \
+         user namespaces (sudo sysctl -w kernel.unprivileged_userns_clone=1, or on Ubuntu \
+         sudo sysctl -w kernel.apparmor_restrict_unprivileged_userns=0) or run ckalab as root"
+    } else {
+        ""
+    }
+}
+
 /// Whether bubblewrap is installed, and where.
 pub fn bwrap() -> Option<PathBuf> {
     crate::doctor::find_in_path("bwrap")
@@ -121,8 +138,13 @@ mod tests {
             exe: Path::new("/usr/local/bin/ckalab"),
             binaries: Path::new("/home/u/.cache/ckalab/bin"),
         };
-        let args = bwrap_args(&lent, "/root");
+        let args = bwrap_args(&lent, "/root", Lifetime::WithParent);
         assert_eq!(&args[..3], ["--die-with-parent", "--tmpfs", "/"]);
+        assert_eq!(
+            bwrap_args(&lent, "/", Lifetime::Detached)[..2],
+            ["--tmpfs", "/"],
+            "the agent outlives `ckalab start`"
+        );
         for dir in ["etc", "var", "run", "root", "tmp"] {
             assert_eq!(
                 after(&args, "--bind", &format!("/{dir}")),

@@ -4,12 +4,14 @@
 
 use serde::Deserialize;
 
+use super::probe::{self, Probes};
 use crate::engine::edit;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct StaticPod {
     pub name: String,
     pub command: Vec<String>,
+    pub probes: Probes,
     mounts: Vec<Mount>,
 }
 
@@ -47,6 +49,18 @@ struct Container {
     args: Vec<String>,
     #[serde(default)]
     volume_mounts: Vec<VolumeMount>,
+    #[serde(default)]
+    ports: Vec<ContainerPort>,
+    startup_probe: Option<probe::Spec>,
+    liveness_probe: Option<probe::Spec>,
+    readiness_probe: Option<probe::Spec>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ContainerPort {
+    name: Option<String>,
+    container_port: u16,
 }
 
 #[derive(Deserialize)]
@@ -95,11 +109,25 @@ impl StaticPod {
                 })
             })
             .collect();
+        let named = |name: &str| {
+            container
+                .ports
+                .iter()
+                .find(|p| p.name.as_deref() == Some(name))
+                .map(|p| p.container_port)
+        };
+        let resolve = |spec: &Option<probe::Spec>| spec.as_ref().and_then(|s| s.resolve(&named));
+        let probes = Probes {
+            startup: resolve(&container.startup_probe),
+            liveness: resolve(&container.liveness_probe),
+            readiness: resolve(&container.readiness_probe),
+        };
         let mut command = container.command;
         command.extend(container.args);
         Ok(StaticPod {
             name: manifest.metadata.name,
             command,
+            probes,
             mounts,
         })
     }
@@ -150,14 +178,14 @@ impl StaticPod {
 
 #[cfg(test)]
 mod tests {
-    use super::StaticPod;
-    use crate::backend::sandbox::files;
-    use crate::catalog::Ports;
+    use super::{StaticPod, probe};
+
+    /// The etcd manifest `kubeadm init phase etcd local` wrote for a sandbox node.
+    const ETCD: &str = include_str!("testdata/kubeadm-etcd.yaml");
 
     #[test]
     fn paths_map_through_host_path_volumes() {
-        let mut pod =
-            StaticPod::parse(&files::etcd_manifest("cp", &Ports::KUBEADM)).expect("parses");
+        let mut pod = StaticPod::parse(ETCD).expect("parses");
         assert_eq!(pod.name, "etcd");
         assert_eq!(pod.flag("--data-dir").as_deref(), Some("/var/lib/etcd"));
         assert_eq!(
@@ -176,7 +204,7 @@ mod tests {
         );
 
         let moved = crate::engine::edit::set_key(
-            &files::etcd_manifest("cp", &Ports::KUBEADM),
+            ETCD,
             crate::engine::edit::Format::Yaml,
             &crate::engine::keypath::KeyPath::parse("spec.volumes[name=etcd-data].hostPath.path")
                 .expect("path"),
@@ -188,6 +216,25 @@ mod tests {
             pod.host_path("/var/lib/etcd/member").as_deref(),
             Some("/var/lib/etcd-restored/member")
         );
+    }
+
+    #[test]
+    fn kubeadms_probes_resolve_their_named_port() {
+        let pod = StaticPod::parse(ETCD).expect("parses");
+        let liveness = pod.probes.liveness.expect("etcd has a liveness probe");
+        assert_eq!(
+            liveness.action,
+            probe::Action::Http {
+                https: false,
+                host: "127.0.0.1".into(),
+                port: 41107,
+                path: "/livez".into(),
+            },
+            "probe-port is the metrics port"
+        );
+        assert_eq!(liveness.failure_threshold, 8);
+        assert_eq!(liveness.period, std::time::Duration::from_secs(10));
+        assert!(pod.probes.startup.is_some() && pod.probes.readiness.is_some());
     }
 
     #[test]

@@ -47,6 +47,9 @@ pub struct PodState {
     pub started_at: String,
     /// The node path of the container's current log file.
     pub log: String,
+    /// Started and passing its readiness probe, as the mirror pod's Ready condition shows.
+    #[serde(default)]
+    pub ready: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
