@@ -276,14 +276,19 @@ fn sandbox_cycle(case: &Case) -> Result<(), Failed> {
         .success("solution --apply")?;
     node.wait_for_pass()?;
 
-    // 5. Reset: a healthy node, no lab, the old node's processes gone.
+    // 5. Reset: a healthy node, no lab, and no orphan: a process the node ran before that is
+    //    still alive must still be the node's (reset mends a running node in place).
     let before = node.processes()?;
     node.run(&["reset"])?
         .success("reset")?
         .stdout_has("healthy")?;
-    let alive = survivors(&before);
-    if !alive.is_empty() {
-        return Err(format!("reset must end the old node's processes; alive: {alive:?}").into());
+    let now: Vec<u32> = node.processes()?.iter().map(|p| p.pid).collect();
+    let orphans: Vec<u32> = survivors(&before)
+        .into_iter()
+        .filter(|pid| !now.contains(pid))
+        .collect();
+    if !orphans.is_empty() {
+        return Err(format!("reset left processes the node no longer runs: {orphans:?}").into());
     }
     node.run(&["check"])?
         .exit(2, "check after reset")?

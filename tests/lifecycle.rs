@@ -4,13 +4,29 @@
 
 use crate::{CatalogCopy, Test};
 
-/// A reset that fails (here: etcd and containerd cannot be found) must leave the lab in
-/// progress, so the next reset tries the same node again; it used to forget the lab first.
+/// A reset that fails (here: the node died, and containerd and bubblewrap cannot be found to
+/// start it again) must leave the lab in progress, so the next reset tries the same node again;
+/// it used to forget the lab first.
 #[test]
 fn a_reset_that_fails_keeps_the_lab_for_the_next_reset() {
+    use nix::sys::signal::{Signal, killpg};
+    use nix::unistd::{Pid, getpgid};
+
     let test = Test::new();
     test.run(&["start", "runtime-endpoint", "--backend", "sandbox"])
         .success();
+    // The node dies: its agent and everything in its process group.
+    let pid_file = test
+        .home()
+        .join("sandbox/controlplane/var/lib/ckalab/agent.pid");
+    let agent: i32 = std::fs::read_to_string(pid_file)
+        .expect("agent.pid")
+        .trim()
+        .parse()
+        .expect("a pid");
+    let group = getpgid(Some(Pid::from_raw(agent))).expect("the agent's group");
+    killpg(group, Signal::SIGKILL).expect("kill the node");
+    std::thread::sleep(std::time::Duration::from_millis(500));
     let failed = test
         .command(&["reset"])
         .env("PATH", "/nonexistent")

@@ -150,6 +150,15 @@ pub async fn reset(
         }
         BackendKind::Sandbox => {
             let restarted = match SandboxNode::open(home) {
+                // A running node is mended in place, as a kind node is: much quicker than
+                // starting the whole control plane again.
+                Ok(node) if node.agent_pid().is_some() => {
+                    let backend = SandboxBackend::new(node);
+                    match put_back(&backend, true).await {
+                        Ok(restored) => Ok((backend, restored)),
+                        Err(e) => Err(e.to_string()),
+                    }
+                }
                 Ok(node) => restart_sandbox(node).await,
                 Err(_) => Err("no node exists yet".to_string()),
             };
@@ -169,7 +178,7 @@ pub async fn reset(
     }
 }
 
-/// Stops the node, restores what setup recorded, starts it again and waits until it is
+/// A stopped node: restores what setup recorded, starts it again and waits until it is
 /// healthy; the reason when it is not.
 async fn restart_sandbox(
     node: SandboxNode,
@@ -204,9 +213,10 @@ async fn restart_sandbox(
     Ok((backend, Restored { files, objects }))
 }
 
-/// On a node that stays up (kind): the lab's files go back, containerd and the kubelet restart
-/// (the kubelet recreates changed static pods; `always` restarts them even with nothing to put
-/// back), the control plane must be healthy again, then the lab's objects go back.
+/// On a node that stays up (kind, or a running sandbox node): the lab's files go back,
+/// containerd and the kubelet restart (the kubelet recreates changed static pods; `always`
+/// restarts them even with nothing to put back), the control plane must be healthy again, then
+/// the lab's objects go back.
 pub async fn put_back(backend: &dyn Backend, always: bool) -> Result<Restored> {
     let cannot = |fault: Fault| {
         Error::System(format!(
@@ -226,7 +236,11 @@ pub async fn put_back(backend: &dyn Backend, always: bool) -> Result<Restored> {
     // Objects go back through the API server, and restarted units must come back: both need a
     // healthy control plane. With neither, nothing changed and there is nothing to wait for.
     if restart || !undo.is_empty() {
-        healthy(backend, KIND_HEALTHY).await?;
+        let timeout = match backend.kind() {
+            BackendKind::Sandbox => SANDBOX_RESTARTED,
+            BackendKind::Kind => KIND_HEALTHY,
+        };
+        healthy(backend, timeout).await?;
     }
     let objects = undo.restore_objects(backend).await.map_err(cannot)?;
     Ok(Restored { files, objects })

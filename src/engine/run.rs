@@ -10,17 +10,28 @@ use crate::catalog::Lab;
 use crate::catalog::check::Check;
 use crate::catalog::lab::Variant;
 
-/// What makes a node healthy: Ready, etcd healthy, and the API server answering.
-pub const HEALTHY: [Check; 3] = [Check::NodeReady, Check::EtcdHealthy, Check::ApiserverReady];
+/// What makes a node healthy: containerd and the kubelet active (a kubelet that just died
+/// leaves the Node Ready for the grace period), the Node Ready, etcd healthy, and the API
+/// server answering.
+fn healthy_checks() -> [Check; 5] {
+    [
+        Check::ServiceActive("containerd".into()),
+        Check::ServiceActive("kubelet".into()),
+        Check::NodeReady,
+        Check::EtcdHealthy,
+        Check::ApiserverReady,
+    ]
+}
 
 /// Polls until every health check passes. A node that is still coming up fails or cannot be
 /// asked for a while (an API server restarting refuses connections), so every verdict other
 /// than PASS means "not yet" until the deadline. Returns the check still failing then.
 pub async fn wait_healthy(backend: &dyn Backend, timeout: Duration) -> Result<(), CheckResult> {
     let deadline = tokio::time::Instant::now() + timeout;
+    let healthy = healthy_checks();
     loop {
         let mut failing = None;
-        for check in &HEALTHY {
+        for check in &healthy {
             let result = checks::grade(backend, check).await;
             if result.verdict != Verdict::Pass {
                 failing = Some(result);
@@ -79,6 +90,7 @@ mod tests {
 
     use super::*;
     use crate::engine::fault::Fault;
+    use crate::engine::node::UnitStatus;
     use crate::engine::testing::{FakeBackend, Reply, mock_client};
 
     const NODE_READY: &str = include_str!("../../tests/fixtures/kube/node-ready.json");
@@ -97,18 +109,38 @@ mod tests {
     /// up yet): `reset` after an apiserver-flags attempt met exactly that and gave up at once.
     #[tokio::test]
     async fn waiting_for_health_goes_on_through_answers_ckalab_cannot_get_yet() {
-        let backend = FakeBackend::new(Some(ready_cluster())).etcd_answers(vec![
-            Err(Fault::grader("no running etcd container yet")),
-            Err(Fault::grader("no running etcd container yet")),
-            Ok("healthy".into()),
-        ]);
+        let backend = FakeBackend::new(Some(ready_cluster()))
+            .units_running()
+            .etcd_answers(vec![
+                Err(Fault::grader("no running etcd container yet")),
+                Err(Fault::grader("no running etcd container yet")),
+                Ok("healthy".into()),
+            ]);
         let waited = wait_healthy(&backend, Duration::from_secs(10)).await;
         assert!(waited.is_ok(), "{:?}", waited.err());
+    }
+
+    /// A kubelet that just died leaves the Node Ready for its grace period: the unit says so.
+    #[tokio::test]
+    async fn a_dead_kubelet_is_unhealthy_while_its_node_still_reads_ready() {
+        let mut backend = FakeBackend::new(Some(ready_cluster())).units_running();
+        backend.units.insert(
+            "kubelet".into(),
+            UnitStatus {
+                active: "activating".into(),
+                sub: "auto-restart".into(),
+            },
+        );
+        let failing = wait_healthy(&backend, Duration::from_millis(300))
+            .await
+            .expect_err("the kubelet is down");
+        assert_eq!(failing.name, "kubelet is active");
     }
 
     #[tokio::test]
     async fn waiting_for_health_ends_at_the_deadline_with_the_failing_check() {
         let backend = FakeBackend::new(Some(ready_cluster()))
+            .units_running()
             .etcd_answers(vec![Err(Fault::cluster("connection refused"))]);
         let failing = wait_healthy(&backend, Duration::from_millis(300))
             .await

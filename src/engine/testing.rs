@@ -119,6 +119,18 @@ impl FakeBackend {
         }
     }
 
+    /// containerd and the kubelet active, as on a healthy node.
+    pub fn units_running(mut self) -> FakeBackend {
+        for unit in ["containerd", "kubelet"] {
+            let running = UnitStatus {
+                active: "active".into(),
+                sub: "running".into(),
+            };
+            self.units.insert(unit.into(), running);
+        }
+        self
+    }
+
     pub fn etcd_answers(self, answers: Vec<Result<String, Fault>>) -> FakeBackend {
         *self.etcd.lock().expect("lock") = answers.into();
         self
