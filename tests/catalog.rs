@@ -372,18 +372,52 @@ fn a_quiz_file_for_no_lesson_is_an_error() {
     refused(&copy, "content/quiz/dns.yaml:1", "no lesson `dns` exists");
 }
 
+/// pod_phase grades through the sandbox's real API server: a pod the learner runs lands on a
+/// simulated worker and turns Running.
 #[test]
-fn a_pod_phase_check_is_accepted_on_the_sandbox_whose_workers_run_pods() {
+fn a_pod_phase_check_grades_a_pod_on_the_sandboxs_workers() {
     let copy = CatalogCopy::new();
     copy.edit(
-        "labs/runtime-endpoint/lab.yaml",
-        "checks:\n  - service_active: containerd\n",
-        "checks:\n  - pod_phase:\n      namespace: payments\n      name: web\n      phase: Running\n  - service_active: containerd\n",
+        "labs/etcd-restore/lab.yaml",
+        "checks:\n  - static_pod_running: etcd\n",
+        "checks:\n  - pod_phase:\n      namespace: payments\n      name: web\n      phase: Running\n  - static_pod_running: etcd\n",
     );
-    copy.test()
-        .run(&["show", "runtime-endpoint"])
-        .success()
-        .stdout_has("runtime-endpoint");
+    let test = copy.test();
+    test.run(&["start", "etcd-restore", "--backend", "sandbox"])
+        .success();
+    let pod_check = || {
+        let report = test.run(&["check", "--json"]).json();
+        report["checks"]
+            .as_array()
+            .and_then(|checks| {
+                checks
+                    .iter()
+                    .find(|c| c["name"] == "pod payments/web is Running")
+            })
+            .cloned()
+            .unwrap_or_else(|| panic!("no pod_phase check in {report:#}"))
+    };
+    let missing = pod_check();
+    // The controller-manager gives a new namespace its `default` ServiceAccount within seconds.
+    let run = test.run(&[
+        "shell",
+        "-c",
+        "for i in $(seq 30); do kubectl get serviceaccount default -n payments >/dev/null 2>&1 \
+         && break; sleep 1; done; kubectl run web -n payments --image=nginx",
+    ]);
+    let mut last = missing.clone();
+    for _ in 0..30 {
+        last = pod_check();
+        if last["verdict"] == "PASS" {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_secs(1));
+    }
+    // Asserted once the node is stopped, so a failure leaves no node behind.
+    test.run(&["stop"]).success();
+    assert_eq!(missing["verdict"], "FAIL", "{missing:#}");
+    run.success();
+    assert_eq!(last["verdict"], "PASS", "{last:#}");
 }
 
 #[test]

@@ -112,7 +112,9 @@ struct Agent {
     /// The Node object and its status, posted in the background so a slow API server never
     /// holds up the kubelet's loop.
     node_status: Arc<Mutex<NodeStatus>>,
-    status_task: Option<JoinHandle<()>>,
+    status_task: Option<JoinHandle<bool>>,
+    /// The readiness last handed to the API server, so a change is posted without waiting.
+    posted_ready: Option<bool>,
     next_status: Instant,
     /// The simulated worker nodes, which run whatever this node's own kubelet does.
     workers: Workers,
@@ -153,6 +155,7 @@ impl Agent {
             containers: BTreeMap::new(),
             next_fake_pid: 1200,
             status_task: None,
+            posted_ready: None,
             next_status: Instant::now(),
         }
     }
@@ -184,27 +187,38 @@ impl Agent {
         }
         self.reap_containers().await;
         self.probe_containers().await;
-        self.post_node_status();
+        self.post_node_status().await;
         self.workers.tick();
         if self.files.read_state().as_ref() != Some(&self.state) {
             let _ = self.files.write_state(&self.state);
         }
     }
 
-    /// Every couple of seconds, while the API server runs, posts the node's Ready condition as
-    /// the kubelet would (in the background: the loop never waits on the API server).
-    fn post_node_status(&mut self) {
+    /// Every couple of seconds, and at once when readiness changes, while the API server runs,
+    /// posts the node's Ready condition as the kubelet would (in the background: the loop never
+    /// waits on the API server).
+    async fn post_node_status(&mut self) {
         let busy = self.status_task.as_ref().is_some_and(|t| !t.is_finished());
+        if !busy && let Some(task) = self.status_task.take() {
+            // Refused (the API server is still starting): try again at the next tick rather
+            // than a whole interval later, so a fresh node turns Ready as soon as it can.
+            if !task.await.unwrap_or(false) {
+                self.next_status = Instant::now();
+                self.posted_ready = None;
+            }
+        }
         let apiserver_up = self
             .state
             .pods
             .get("kube-apiserver")
             .is_some_and(|p| p.state == "Running");
-        if busy || !apiserver_up || Instant::now() < self.next_status {
+        let changed = self.posted_ready != Some(self.state.node_ready);
+        if busy || !apiserver_up || (Instant::now() < self.next_status && !changed) {
             return;
         }
         self.next_status = Instant::now() + STATUS_INTERVAL;
         let (ready, reason) = (self.state.node_ready, self.state.node_reason.clone());
+        self.posted_ready = Some(ready);
         let pods: Vec<StaticPodRun> = self
             .containers
             .iter()
@@ -216,8 +230,12 @@ impl Agent {
             .collect();
         let status = self.node_status.clone();
         self.status_task = Some(tokio::spawn(async move {
-            // Refused while the API server starts: the next round tries again.
-            let _ = status.lock().await.post(ready, &reason, &pods).await;
+            status
+                .lock()
+                .await
+                .post(ready, &reason, &pods)
+                .await
+                .is_ok()
         }));
     }
 

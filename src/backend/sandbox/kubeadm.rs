@@ -1,6 +1,7 @@
-//! The node's kubeadm files, made by kubeadm itself: `kubeadm init phase` (certs, kubeconfig,
-//! control-plane, etcd, kubelet-start) with a ClusterConfiguration, run inside the node's view
-//! so it writes `/etc/kubernetes` and `/var/lib/kubelet` at their real paths.
+//! The node's kubeadm files, made by kubeadm itself: `kubeadm init` with a ClusterConfiguration,
+//! its phases that write files only (certs, kubeconfig, etcd, control-plane, kubelet-start), run
+//! inside the node's view so it writes `/etc/kubernetes` and `/var/lib/kubelet` at their real
+//! paths.
 //!
 //! Two things differ from a plain `kubeadm init`, both so that sandboxes stay on this machine
 //! and never collide: every port is a free one (through the configuration and kubeadm's own
@@ -22,14 +23,11 @@ const STAND_IN: &str = "198.51.100.7";
 /// The configuration, in the part of the node ckalab owns.
 pub const CONFIG: &str = "/var/lib/ckalab/kubeadm.yaml";
 const PATCHES: &str = "/var/lib/ckalab/kubeadm-patches";
-/// The phases of `kubeadm init` that write files, in its order.
-const PHASES: [&[&str]; 5] = [
-    &["certs", "all"],
-    &["kubeconfig", "all"],
-    &["etcd", "local"],
-    &["control-plane", "all"],
-    &["kubelet-start"],
-];
+/// The phases of `kubeadm init` skipped: what checks the machine, or needs a running control
+/// plane (the node agent does their part: it registers and labels the Node). What remains
+/// writes the files: certs, kubeconfig, etcd, control-plane and kubelet-start.
+const SKIPPED: &str = "preflight,wait-control-plane,upload-config,upload-certs,\
+                       mark-control-plane,bootstrap-token,kubelet-finalize,addon,show-join-command";
 /// The files that name the node's address.
 const ADDRESSED: [&str; 10] = [
     "/etc/kubernetes/admin.conf",
@@ -44,7 +42,7 @@ const ADDRESSED: [&str; 10] = [
     "/var/lib/kubelet/kubeadm-flags.env",
 ];
 
-/// Runs kubeadm's init phases for the node at `root`, listening on `ports`.
+/// Runs kubeadm's init for the node at `root`, listening on `ports`.
 pub fn init(root: &Path, node_name: &str, ports: &Ports) -> Result<(), String> {
     let host = |node_path: &str| root.join(node_path.trim_start_matches('/'));
     let write = |node_path: &str, text: String| {
@@ -70,32 +68,30 @@ pub fn init(root: &Path, node_name: &str, ports: &Ports) -> Result<(), String> {
         exe: &exe,
         binaries: &cache,
     };
-    for phase in PHASES {
-        let output = Command::new(&bwrap)
-            .args(node_view::bwrap_args(
-                &lent,
-                "/root",
-                node_view::Lifetime::WithParent,
-            ))
-            .arg(&kubeadm)
-            .args(["init", "phase"])
-            .args(phase)
-            .arg(format!("--config={CONFIG}"))
-            // No init system: kubelet-start writes the kubelet's files and starts nothing.
-            .env_clear()
-            .env("PATH", "/nonexistent")
-            .env("HOME", "/root")
-            .output()
-            .map_err(|e| format!("cannot run bubblewrap: {e}"))?;
-        if !output.status.success() {
-            let stderr = String::from_utf8_lossy(&output.stderr);
-            return Err(format!(
-                "`kubeadm init phase {}` failed: {}{}",
-                phase.join(" "),
-                stderr.trim(),
-                node_view::refused_hint(&stderr)
-            ));
-        }
+    // One `kubeadm init`: each phase run on its own would pay kubeadm's start-up five times.
+    let output = Command::new(&bwrap)
+        .args(node_view::bwrap_args(
+            &lent,
+            "/root",
+            node_view::Lifetime::WithParent,
+        ))
+        .arg(&kubeadm)
+        .arg("init")
+        .arg(format!("--config={CONFIG}"))
+        .arg(format!("--skip-phases={SKIPPED}"))
+        // No init system: kubelet-start writes the kubelet's files and starts nothing.
+        .env_clear()
+        .env("PATH", "/nonexistent")
+        .env("HOME", "/root")
+        .output()
+        .map_err(|e| format!("cannot run bubblewrap: {e}"))?;
+    if !output.status.success() {
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        return Err(format!(
+            "`kubeadm init` failed: {}{}",
+            stderr.trim(),
+            node_view::refused_hint(&stderr)
+        ));
     }
     for file in ADDRESSED {
         let path = host(file);
