@@ -103,7 +103,7 @@ say "core API discovery"
 wait_for "/api/v1" 200 10 "$out/api-v1.json"
 
 say "ConfigMap found and 404"
-k create namespace "$namespace" --dry-run=client -o yaml | k apply -f - >/dev/null
+k get namespace "$namespace" >/dev/null 2>&1 || k create namespace "$namespace" >/dev/null
 k -n "$namespace" create configmap app-config \
     --from-literal=currency=EUR --from-literal=max_retries=5 >/dev/null
 wait_for "/api/v1/namespaces/$namespace/configmaps/app-config" 200 10 "$out/configmap-app-config.json"
@@ -111,6 +111,11 @@ k -n "$namespace" delete configmap app-config >/dev/null
 wait_for "/api/v1/namespaces/$namespace/configmaps/app-config" 404 10 "$out/configmap-not-found.json"
 
 say "pod Running and Pending"
+# The controller-manager gives a new namespace its `default` ServiceAccount within seconds.
+for _ in $(seq 30); do
+    k -n "$namespace" get serviceaccount default >/dev/null 2>&1 && break
+    sleep 1
+done
 wait_for "/api/v1/namespaces/kube-system/pods/etcd-$node" 200 10 "$out/pod-running.json"
 k -n "$namespace" run web --image=registry.k8s.io/pause:3.10.1 \
     --overrides='{"apiVersion": "v1", "spec": {"nodeSelector": {"ckalab.dev/nowhere": "true"}}}' >/dev/null
@@ -130,13 +135,18 @@ on_node mv /root/etcd.yaml.recording /etc/kubernetes/manifests/etcd.yaml
 etcd_moved=false
 wait_for /readyz 200 180 /dev/null
 
-say "node NotReady once the kubelet stops posting status (about 40 s)"
-on_node systemctl stop kubelet
-kubelet_stopped=true
-wait_ready '!True' 120
-wait_for "/api/v1/nodes/$node" 200 10 "$out/node-notready.json"
-on_node systemctl start kubelet
-kubelet_stopped=false
-wait_ready True 120
+if [ -z "$sandbox_home" ]; then
+    # kind only: the controller-manager's NodeStatusUnknown, once a stopped kubelet's grace
+    # period ends. The sandbox's node agent posts NotReady itself at once, in the kubelet's
+    # words, so it cannot give this response.
+    say "node NotReady once the kubelet stops posting status (about 40 s)"
+    on_node systemctl stop kubelet
+    kubelet_stopped=true
+    wait_ready '!True' 120
+    wait_for "/api/v1/nodes/$node" 200 10 "$out/node-notready.json"
+    on_node systemctl start kubelet
+    kubelet_stopped=false
+    wait_ready True 120
+fi
 
 say "recorded from $(curl -sS "$api/version" | sed -n 's/.*"gitVersion": *"\([^"]*\)".*/\1/p'): review \`git diff tests/fixtures/kube\`, run the tests, and say so in tests/fixtures/kube/README.md"

@@ -225,7 +225,7 @@ mod tests {
 
     const DISCOVERY: &str = include_str!("../../tests/fixtures/kube/api-v1.json");
     const NODE: &str = include_str!("../../tests/fixtures/kube/node-ready.json");
-    const NODE_PATH: &str = "/api/v1/nodes/ckalab-control-plane";
+    const NODE_PATH: &str = "/api/v1/nodes/controlplane";
 
     /// A lab that labels and taints a node leaves the node as it found it after reset: the
     /// whole object goes back, so a label the patch added is gone again.
@@ -238,7 +238,7 @@ mod tests {
         let step: Step = serde_saphyr::from_str(
             "patch_object:
   kind: Node
-  name: ckalab-control-plane
+  name: controlplane
   patch:
     metadata: {labels: {disk: ssd}}
     spec: {taints: [{key: dedicated, value: gpu, effect: NoSchedule}]}

@@ -114,10 +114,10 @@ async fn a_kind_the_api_server_does_not_serve_fails_naming_it() {
 
 #[tokio::test]
 async fn a_running_pod_passes_and_a_pending_one_fails_with_the_schedulers_reason() {
-    let etcd = "/api/v1/namespaces/kube-system/pods/etcd-ckalab-control-plane";
+    let etcd = "/api/v1/namespaces/kube-system/pods/etcd-controlplane";
     let result = graded(
         vec![(etcd, ok(POD_RUNNING))],
-        pod("kube-system", "etcd-ckalab-control-plane"),
+        pod("kube-system", "etcd-controlplane"),
     )
     .await;
     assert_eq!(result.verdict, Verdict::Pass, "{}", result.message);
