@@ -192,6 +192,32 @@ fn missing_tools_are_invalid_with_the_install_command() {
         .stderr_has("bash scripts/build-k8s.sh");
 }
 
+/// Where the machine refuses bubblewrap its namespaces (unprivileged user namespaces off), the
+/// node cannot be built: ckalab says so, with the setting to change.
+#[test]
+fn a_machine_that_refuses_namespaces_is_told_what_to_change() {
+    use std::os::unix::fs::PermissionsExt;
+    let bin = tempfile::tempdir().expect("dir");
+    let bwrap = bin.path().join("bwrap");
+    std::fs::write(
+        &bwrap,
+        "#!/bin/sh\necho 'bwrap: setting up uid map: Permission denied' >&2\nexit 1\n",
+    )
+    .expect("write");
+    std::fs::set_permissions(&bwrap, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let path = format!(
+        "{}:{}",
+        bin.path().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    Test::new()
+        .env("PATH", path)
+        .run(&["start", "etcd-restore"])
+        .exit(4)
+        .stderr_has("bwrap: setting up uid map: Permission denied")
+        .stderr_has("unprivileged user namespaces");
+}
+
 #[test]
 fn grading_a_stopped_node_is_invalid() {
     let lab = Lab::start("runtime-endpoint", None);

@@ -116,7 +116,7 @@ struct Agent {
     /// The readiness last handed to the API server, so a change is posted without waiting.
     posted_ready: Option<bool>,
     next_status: Instant,
-    /// The simulated worker nodes, which run whatever this node's own kubelet does.
+    /// kwok, for the simulated worker nodes `node01` and `node02`.
     workers: Workers,
 }
 

@@ -78,8 +78,9 @@ impl SandboxNode {
     /// The tools a node needs, each with how to get it: etcd 3.6 and the Kubernetes binaries
     /// are built from Go modules, containerd and bubblewrap come from the distribution.
     pub fn check_tools() -> Result<(), SandboxError> {
-        const BUILT: [&str; 7] = [
+        const BUILT: [&str; 8] = [
             "etcd",
+            "etcdctl",
             "etcdutl",
             "kubeadm",
             "kube-apiserver",
