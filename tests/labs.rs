@@ -506,3 +506,48 @@ fn a_failing_probe_restarts_the_container_as_the_kubelet_does() {
     }
     panic!("the mirror pod shows neither Ready 0/1 nor a restart: {pods}");
 }
+
+/// A control-plane process that dies is started again by the node agent, as the kubelet
+/// restarts a static pod's container: a new attempt, and the API server answers again.
+#[test]
+fn a_killed_kube_apiserver_is_restarted() {
+    let lab = Lab::start("etcd-restore", None);
+    let state = lab
+        .test
+        .home()
+        .join("sandbox/controlplane/var/lib/ckalab/state.json");
+    let pid = |state: &Path| -> i32 {
+        let state: Value =
+            serde_json::from_str(&std::fs::read_to_string(state).expect("state")).expect("json");
+        state["pods"]["kube-apiserver"]["pid"]
+            .as_i64()
+            .and_then(|p| i32::try_from(p).ok())
+            .expect("the apiserver's pid")
+    };
+    let killed = pid(&state);
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(killed),
+        nix::sys::signal::Signal::SIGKILL,
+    )
+    .expect("kill kube-apiserver");
+    let mut last = String::new();
+    for _ in 0..60 {
+        std::thread::sleep(std::time::Duration::from_secs(1));
+        let run = lab.test.run(&[
+            "shell",
+            "-c",
+            "crictl ps --name kube-apiserver && kubectl get --raw /readyz",
+        ]);
+        last = format!("{}{}", run.stdout(), run.stderr());
+        let attempt = last
+            .lines()
+            .find(|l| l.contains("kube-apiserver-controlplane"))
+            .and_then(|l| l.split_whitespace().nth(3))
+            .and_then(|a| a.parse::<u32>().ok());
+        if run.code() == Some(0) && attempt.is_some_and(|a| a >= 1) && last.ends_with("ok") {
+            assert_ne!(pid(&state), killed, "a new process");
+            return;
+        }
+    }
+    panic!("kube-apiserver did not come back:\n{last}");
+}

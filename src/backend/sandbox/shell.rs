@@ -186,11 +186,19 @@ fn journalctl(root: &Path, args: &[String], out: &mut impl Write) -> ToolResult 
 }
 
 fn crictl(root: &Path, args: &[String], out: &mut impl Write) -> ToolResult {
-    let positional: Vec<&str> = args
-        .iter()
-        .map(String::as_str)
-        .filter(|a| !a.starts_with('-'))
-        .collect();
+    // `--name NAME` (or `--name=NAME`) filters `ps` by container name; crictl takes a regular
+    // expression, a plain name is what learners type.
+    let mut name_filter = None;
+    let mut positional: Vec<&str> = Vec::new();
+    let mut words = args.iter().map(String::as_str);
+    while let Some(word) = words.next() {
+        match word {
+            "--name" => name_filter = words.next(),
+            _ if word.starts_with("--name=") => name_filter = word.strip_prefix("--name="),
+            _ if word.starts_with('-') => {}
+            _ => positional.push(word),
+        }
+    }
     let all = args.iter().any(|a| a == "-a" || a == "--all");
     let endpoint = crictl_endpoint(root);
     // Like the real crictl, every command first needs the runtime to answer CRI.
@@ -211,7 +219,8 @@ fn crictl(root: &Path, args: &[String], out: &mut impl Write) -> ToolResult {
                 "CONTAINER       STATE     CREATED   ATTEMPT  NAME                       POD"
             );
             for (name, pod) in &state.pods {
-                if !all && pod.state != "Running" {
+                if !all && pod.state != "Running" || name_filter.is_some_and(|f| !name.contains(f))
+                {
                     continue;
                 }
                 let created = pod.started_at.get(11..19).unwrap_or_default();
