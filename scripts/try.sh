@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The tour on a fresh Debian/Ubuntu machine with Rust: installs etcd, containerd and openssl,
-# builds ckalab, then runs one lab on the sandbox from start to a passing grade.
+# The tour on a fresh Debian/Ubuntu machine with Rust: installs containerd, bubblewrap and openssl,
+# builds the real Kubernetes binaries and ckalab, then runs one lab on the sandbox from start to
+# a passing grade.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
