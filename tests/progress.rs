@@ -167,4 +167,105 @@ fn reset_asks_first_and_keeps_a_backup() {
     test.run(&["progress", "--import", &backup.to_string_lossy()])
         .success()
         .stdout_has("Imported 3 attempts");
+
+    // A second reset in the same second keeps the first backup and writes its own beside it.
+    let first = std::fs::read(&backup).expect("first backup");
+    test.run(&["progress", "--reset", "--yes"])
+        .success()
+        .stdout_has("backups/progress-20261125T120000Z-2.json");
+    assert_eq!(std::fs::read(&backup).expect("still there"), first);
+}
+
+/// An import that fails exits 2, says why, and writes nothing: the history imported before it
+/// reads the same afterwards.
+fn refused(test: &Test, document: &Value, why: &str) {
+    let before = test.run(&["progress", "--json"]).success().json();
+    let file = test.home().join("bad.json");
+    std::fs::write(&file, document.to_string()).expect("bad");
+    test.run(&["progress", "--import", &file.to_string_lossy()])
+        .exit(2)
+        .stderr_has(why)
+        .stderr_has("Nothing was imported");
+    assert_eq!(
+        test.run(&["progress", "--json"]).success().json(),
+        before,
+        "nothing written"
+    );
+}
+
+fn with_attempt(row: Value) -> Value {
+    let mut document = seeded_history();
+    document["tables"]["attempts"] = json!([row]);
+    document["tables"]["quiz_answers"] = json!([]);
+    document
+}
+
+#[test]
+fn an_import_takes_known_columns_of_the_right_type_only() {
+    let test = learner();
+    import(&test, &seeded_history());
+
+    // A column name is never pasted into SQL: this one would have rewritten every result.
+    let mut injected = attempt(9, "etcd-restore", 3, "FAIL");
+    injected["result) SELECT 1; UPDATE attempts SET result='PASS' --"] = json!("x");
+    refused(
+        &test,
+        &with_attempt(injected),
+        "attempts has no column `result) SELECT 1; UPDATE attempts SET result='PASS' --`",
+    );
+
+    let mut not_a_time = attempt(9, "etcd-restore", 3, "FAIL");
+    not_a_time["started_at"] = json!("not a time");
+    refused(
+        &test,
+        &with_attempt(not_a_time),
+        "attempts.started_at: \"not a time\" is not a whole number",
+    );
+
+    let mut huge = attempt(9, "etcd-restore", 3, "FAIL");
+    huge["lab_id"] = json!("x".repeat(100_000));
+    refused(
+        &test,
+        &with_attempt(huge),
+        "is not a text of at most 64 KiB",
+    );
+
+    let escape = attempt(9, "\u{1b}[2J\u{1b}[31mowned", 3, "FAIL");
+    refused(
+        &test,
+        &with_attempt(escape),
+        r#"attempts.lab_id: "\u001b[2J\u001b[31mowned" is not a text"#,
+    );
+
+    let overflow = attempt(i64::MAX, "etcd-restore", 3, "FAIL");
+    refused(
+        &test,
+        &with_attempt(overflow),
+        "attempts.id 9223372036854775807 is out of range",
+    );
+
+    // And progress still reads: nothing broke the database.
+    test.run(&["progress"]).success();
+}
+
+/// Importing is linear in the size of the export: ten thousand rows go in at once, and a
+/// second import of the same file skips every one of them.
+#[test]
+fn a_large_import_merges_and_a_repeated_one_skips_it_all() {
+    let test = learner();
+    let answers: Vec<Value> = (1..=10_000)
+        .map(|i| answer(i, "etcd", i % 30, i % 3 == 0))
+        .collect();
+    let mut document = seeded_history();
+    document["tables"]["quiz_answers"] = json!(answers);
+    let file = test.home().join("large.json");
+    std::fs::write(&file, document.to_string()).expect("large");
+    test.run(&["progress", "--import", &file.to_string_lossy()])
+        .success()
+        .stdout_has("Imported 3 attempts, 0 exams and 10000 quiz answers");
+    test.run(&["progress", "--import", &file.to_string_lossy()])
+        .success()
+        .stdout_has(
+            "Imported 0 attempts, 0 exams and 0 quiz answers (10003 already here, skipped)",
+        );
 }

@@ -262,7 +262,21 @@ fn export(ui: &mut Ui, store: &Store, path: &std::path::Path) -> Result<ExitStat
     Ok(ExitStatus::Success)
 }
 
+/// The largest export `--import` reads: years of practice export to a few megabytes.
+const MAX_IMPORT_BYTES: u64 = 64 * 1024 * 1024;
+
 fn import(ui: &mut Ui, store: &mut Store, path: &std::path::Path) -> Result<ExitStatus> {
+    let size = std::fs::metadata(path)
+        .map_err(|e| Error::Usage(format!("cannot read {}: {e}", path.display())))?
+        .len();
+    if size > MAX_IMPORT_BYTES {
+        return Err(Error::Usage(format!(
+            "{} is {} MiB, more than any ckalab export ({} MiB at most)\nNothing was imported.",
+            path.display(),
+            size / (1024 * 1024),
+            MAX_IMPORT_BYTES / (1024 * 1024)
+        )));
+    }
     let text = std::fs::read_to_string(path)
         .map_err(|e| Error::Usage(format!("cannot read {}: {e}", path.display())))?;
     let document: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
@@ -297,10 +311,24 @@ fn reset(ui: &mut Ui, store: &mut Store, yes: bool) -> Result<ExitStatus> {
         }
     }
     let home = Home::from_env()?;
-    let backup = home.root().join("backups").join(format!(
-        "progress-{}.json",
-        crate::clock::now().strftime("%Y%m%dT%H%M%SZ")
-    ));
+    // A second reset within the same second must not overwrite the first one's backup.
+    let stamp = crate::clock::now().strftime("%Y%m%dT%H%M%SZ").to_string();
+    let mut n = 1;
+    let backup = loop {
+        let suffix = if n == 1 {
+            String::new()
+        } else {
+            format!("-{n}")
+        };
+        let path = home
+            .root()
+            .join("backups")
+            .join(format!("progress-{stamp}{suffix}.json"));
+        if !path.exists() {
+            break path;
+        }
+        n += 1;
+    };
     write_export(store, &backup)?;
     store.reset_progress()?;
     ui.line(format!(

@@ -2,7 +2,7 @@
 //! merging (rows already present are skipped, ids are renumbered after the existing ones), and
 //! a reset that empties them.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use rusqlite::types::Value as Sql;
 use serde_json::{Map, Value};
@@ -22,6 +22,84 @@ const TABLES: [&str; 7] = [
     "exam_replacements",
     "quiz_answers",
 ];
+
+/// The longest text an import accepts in one field: every real value (a lab id, a check's
+/// message) is far shorter.
+const MAX_TEXT: usize = 64 * 1024;
+
+/// A column of a progress table, as SQLite declares it.
+struct Column {
+    kind: String,
+    not_null: bool,
+}
+
+/// The columns of `table`, by name.
+fn columns(
+    tx: &rusqlite::Transaction<'_>,
+    table: &str,
+) -> Result<HashMap<String, Column>, rusqlite::Error> {
+    let mut statement = tx.prepare(&format!("PRAGMA table_info({table})"))?;
+    let rows = statement.query_map([], |row| {
+        Ok((
+            row.get::<_, String>("name")?,
+            Column {
+                kind: row.get::<_, String>("type")?,
+                not_null: row.get::<_, bool>("notnull")?,
+            },
+        ))
+    })?;
+    rows.collect()
+}
+
+/// Why a row cannot go into `table`: a column the table lacks (its name is never pasted into
+/// SQL), or a value of the wrong type, missing or too long.
+fn invalid_row(
+    table: &str,
+    row: &Map<String, Value>,
+    schema: &HashMap<String, Column>,
+) -> Option<String> {
+    for (name, value) in row {
+        let Some(column) = schema.get(name) else {
+            return Some(format!("{table} has no column `{}`", printable(name)));
+        };
+        let fits = match (column.kind.as_str(), value) {
+            (_, Value::Null) => !column.not_null,
+            ("INTEGER", Value::Number(n)) => n.is_i64(),
+            ("INTEGER", Value::Bool(_)) => true,
+            ("REAL", Value::Number(_)) => true,
+            // No escape sequence from a file ever reaches the terminal through `progress`.
+            ("TEXT", Value::String(text)) => {
+                text.len() <= MAX_TEXT
+                    && !text
+                        .chars()
+                        .any(|c| c.is_control() && c != '\n' && c != '\t')
+            }
+            _ => false,
+        };
+        if !fits {
+            return Some(format!(
+                "{table}.{name}: {} is not {}",
+                printable(&value.to_string().chars().take(40).collect::<String>()),
+                match column.kind.as_str() {
+                    "INTEGER" => "a whole number",
+                    "REAL" => "a number",
+                    _ => "a text of at most 64 KiB without control characters",
+                }
+            ));
+        }
+    }
+    None
+}
+
+/// Text from a file, safe to print: control characters (an escape sequence) shown escaped.
+fn printable(text: &str) -> String {
+    text.chars()
+        .map(|c| match c.is_control() {
+            true => c.escape_default().to_string(),
+            false => c.to_string(),
+        })
+        .collect()
+}
 
 /// What an import added and skipped.
 #[derive(Debug, Default, serde::Serialize)]
@@ -117,6 +195,16 @@ impl Store {
             source,
         };
         let tx = self.conn.transaction().map_err(err)?;
+        // Every row is checked against its table before anything is written.
+        for table in TABLES {
+            let schema = columns(&tx, table).map_err(err)?;
+            if let Some(reason) = rows(table)
+                .iter()
+                .find_map(|row| invalid_row(table, row, &schema))
+            {
+                return Err(invalid(reason));
+            }
+        }
         let max_id = |table: &str| -> Result<i64, rusqlite::Error> {
             tx.query_row(
                 &format!("SELECT coalesce(max(id), 0) FROM {table}"),
@@ -129,28 +217,43 @@ impl Store {
             max_id("attempts").map_err(err)?,
             max_id("gradings").map_err(err)?,
         );
+        // An id renumbered after the existing ones; one near i64::MAX cannot be.
+        let renumber = |table: &str, old: i64, base: i64| {
+            old.checked_add(base)
+                .ok_or_else(|| invalid(format!("{table}.id {old} is out of range")))
+        };
+        // Column names come from the table's own schema (checked above), never from the file.
         let insert = |table: &str, row: &Map<String, Value>| -> Result<(), rusqlite::Error> {
-            let columns: Vec<&String> = row.keys().collect();
+            let columns: Vec<&str> = row.keys().map(String::as_str).collect();
             let sql = format!(
                 "INSERT INTO {table} ({}) VALUES ({})",
-                columns
-                    .iter()
-                    .map(|c| c.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", "),
+                columns.join(", "),
                 (1..=columns.len())
                     .map(|i| format!("?{i}"))
                     .collect::<Vec<_>>()
                     .join(", ")
             );
             let values: Vec<Sql> = row.values().map(to_sql).collect();
-            tx.execute(&sql, rusqlite::params_from_iter(values))
+            tx.prepare_cached(&sql)?
+                .execute(rusqlite::params_from_iter(values))
                 .map(drop)
         };
-        let exists =
-            |sql: &str, params: &[&dyn rusqlite::ToSql]| -> Result<bool, rusqlite::Error> {
-                tx.query_row(&format!("SELECT EXISTS ({sql})"), params, |r| r.get(0))
-            };
+        // The keys of the rows already here, read once: an import is linear in its size.
+        let keys = |sql: &str| -> Result<HashSet<(String, i64)>, rusqlite::Error> {
+            let mut statement = tx.prepare(sql)?;
+            let rows = statement.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            rows.collect()
+        };
+        let mut exam_keys =
+            keys("SELECT CAST(seed AS TEXT), started_at FROM exams").map_err(err)?;
+        let mut attempt_keys = keys("SELECT lab_id, started_at FROM attempts").map_err(err)?;
+        let mut answer_keys =
+            keys("SELECT question_id, answered_at FROM quiz_answers").map_err(err)?;
+        let text = |row: &Map<String, Value>, column: &str| match row.get(column) {
+            Some(Value::String(s)) => s.clone(),
+            Some(other) => other.to_string(),
+            None => String::new(),
+        };
 
         let mut counts = ImportCounts::default();
         // Old id → new id of the rows inserted now.
@@ -159,43 +262,44 @@ impl Store {
         let mut gradings: HashMap<i64, i64> = HashMap::new();
         for mut row in rows("exams") {
             let old = int(&row, "id").unwrap_or_default();
-            let here = exists(
-                "SELECT 1 FROM exams WHERE seed = ?1 AND started_at = ?2",
-                &[&int(&row, "seed"), &int(&row, "started_at")],
-            )
-            .map_err(err)?;
-            if here {
+            let key = (
+                text(&row, "seed"),
+                int(&row, "started_at").unwrap_or_default(),
+            );
+            if !exam_keys.insert(key) {
                 counts.skipped += 1;
                 continue;
             }
-            row.insert("id".into(), (old + exam_base).into());
+            let new = renumber("exams", old, exam_base)?;
+            row.insert("id".into(), new.into());
             insert("exams", &row).map_err(err)?;
-            exams.insert(old, old + exam_base);
+            exams.insert(old, new);
             counts.exams += 1;
         }
         for mut row in rows("attempts") {
             let old = int(&row, "id").unwrap_or_default();
             let exam = int(&row, "exam_id");
-            let here = exists(
-                "SELECT 1 FROM attempts WHERE lab_id = ?1 AND started_at = ?2",
-                &[
-                    &row.get("lab_id").and_then(Value::as_str),
-                    &int(&row, "started_at"),
-                ],
-            )
-            .map_err(err)?;
             // An exam task belongs with its exam: skipped with it, kept with it.
-            if here || exam.is_some_and(|e| !exams.contains_key(&e)) {
+            if exam.is_some_and(|e| !exams.contains_key(&e)) {
                 counts.skipped += 1;
                 continue;
             }
-            row.insert("id".into(), (old + attempt_base).into());
+            let key = (
+                text(&row, "lab_id"),
+                int(&row, "started_at").unwrap_or_default(),
+            );
+            if !attempt_keys.insert(key) {
+                counts.skipped += 1;
+                continue;
+            }
+            let new = renumber("attempts", old, attempt_base)?;
+            row.insert("id".into(), new.into());
             row.insert(
                 "exam_id".into(),
                 exam.and_then(|e| exams.get(&e)).copied().into(),
             );
             insert("attempts", &row).map_err(err)?;
-            attempts.insert(old, old + attempt_base);
+            attempts.insert(old, new);
             counts.attempts += 1;
         }
         for mut row in rows("gradings") {
@@ -204,9 +308,10 @@ impl Store {
                 continue;
             };
             row.insert("attempt_id".into(), (*attempt).into());
-            row.insert("id".into(), (old + grading_base).into());
+            let new = renumber("gradings", old, grading_base)?;
+            row.insert("id".into(), new.into());
             insert("gradings", &row).map_err(err)?;
-            gradings.insert(old, old + grading_base);
+            gradings.insert(old, new);
         }
         for mut row in rows("check_results") {
             let Some(grading) = int(&row, "grading_id").and_then(|g| gradings.get(&g)) else {
@@ -228,15 +333,11 @@ impl Store {
             }
         }
         for mut row in rows("quiz_answers") {
-            let here = exists(
-                "SELECT 1 FROM quiz_answers WHERE question_id = ?1 AND answered_at = ?2",
-                &[
-                    &row.get("question_id").and_then(Value::as_str),
-                    &int(&row, "answered_at"),
-                ],
-            )
-            .map_err(err)?;
-            if here {
+            let key = (
+                text(&row, "question_id"),
+                int(&row, "answered_at").unwrap_or_default(),
+            );
+            if !answer_keys.insert(key) {
                 counts.skipped += 1;
                 continue;
             }
