@@ -237,6 +237,12 @@ fn an_import_takes_known_columns_of_the_right_type_only() {
         r#"attempts.lab_id: "\u001b[2J\u001b[31mowned" is not a text"#,
     );
 
+    refused(
+        &test,
+        &with_attempt(attempt(9, "etcd-restore", 3, "MAYBE")),
+        "CHECK constraint failed",
+    );
+
     let overflow = attempt(i64::MAX, "etcd-restore", 3, "FAIL");
     refused(
         &test,

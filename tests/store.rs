@@ -229,3 +229,29 @@ fn two_writers_at_once_both_land() {
     let store = Store::open(&path).expect("store");
     assert_eq!(store.totals().expect("totals").attempts, 100);
 }
+
+/// A database on a read-only file system (or one the learner cannot write) is read-only, not
+/// damaged: the message says so and the file is left as it was. bubblewrap mounts the home
+/// read-only, which holds even for root, who ignores file permissions.
+#[test]
+fn a_read_only_database_is_called_read_only_not_damaged() {
+    let test = Test::new();
+    test.run(&["progress"]).success();
+    let before = std::fs::read(test.database()).expect("database");
+    let home = test.home().to_string_lossy().into_owned();
+    let output = std::process::Command::new("bwrap")
+        .args(["--bind", "/", "/", "--dev", "/dev", "--proc", "/proc"])
+        .args(["--ro-bind", &home, &home])
+        .arg(assert_cmd::cargo::cargo_bin!("ckalab"))
+        .arg("progress")
+        .env("CKALAB_HOME", &home)
+        .output()
+        .expect("bwrap runs (scripts/install-deps.sh installs it)");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(4), "{stderr}");
+    assert!(
+        stderr.contains("is read-only") && !stderr.contains("damaged"),
+        "{stderr}"
+    );
+    assert_eq!(std::fs::read(test.database()).expect("database"), before);
+}

@@ -29,6 +29,13 @@ pub enum StoreError {
          hint: move it aside to start a fresh record (mv {path} {path}.broken), or restore it from a backup"
     )]
     Corrupt { path: PathBuf, reason: String },
+    /// The database (or the folder it is in) cannot be written.
+    #[error(
+        "the progress database {path} is read-only ({reason})\n\
+         ckalab records every attempt there, so it needs to write it.\n\
+         hint: make the file and its folder writable (chmod u+w), or point CKALAB_HOME at a writable directory"
+    )]
+    ReadOnly { path: PathBuf, reason: String },
     /// The file is a valid SQLite database, but another program's.
     #[error(
         "{path} is an SQLite database, but not ckalab's\n\
@@ -136,6 +143,18 @@ pub struct Store {
     path: PathBuf,
 }
 
+/// Whether SQLite's words mean it could not write (a read-only file system or folder: the WAL
+/// files beside the database cannot be made), rather than a damaged file.
+fn unwritable(reason: &str) -> bool {
+    [
+        "readonly database",
+        "read-only file system",
+        "unable to open database file",
+    ]
+    .iter()
+    .any(|words| reason.contains(words))
+}
+
 impl Store {
     /// Opens (creating if needed) the database at `path`, refusing damaged or foreign files
     /// before writing a byte to them.
@@ -151,8 +170,19 @@ impl Store {
         }
         let mut conn = Connection::open_with_flags(path, flags).map_err(sqlite)?;
         conn.busy_timeout(Duration::from_secs(10)).map_err(sqlite)?;
+        let read_only = |reason: String| StoreError::ReadOnly {
+            path: path.to_path_buf(),
+            reason,
+        };
+        // SQLite quietly opens a file it cannot write read-only; that is no damage to report.
+        if conn.is_readonly(rusqlite::MAIN_DB).map_err(sqlite)? {
+            return Err(read_only("the file is not writable".into()));
+        }
         if existed {
-            Self::inspect(&conn, path)?;
+            Self::inspect(&conn, path).map_err(|e| match e {
+                StoreError::Corrupt { reason, .. } if unwritable(&reason) => read_only(reason),
+                other => other,
+            })?;
         }
         conn.pragma_update(None, "journal_mode", "WAL")
             .map_err(sqlite)?;

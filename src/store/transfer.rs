@@ -194,6 +194,12 @@ impl Store {
             path: path.clone(),
             source,
         };
+        // A row the table's own constraints refuse (a result that is not PASS, FAIL or
+        // INVALID, a key given twice) is the file's fault, not the database's.
+        let rejected = |source: rusqlite::Error| match source.sqlite_error_code() {
+            Some(rusqlite::ErrorCode::ConstraintViolation) => invalid(source.to_string()),
+            _ => err(source),
+        };
         let tx = self.conn.transaction().map_err(err)?;
         // Every row is checked against its table before anything is written.
         for table in TABLES {
@@ -272,7 +278,7 @@ impl Store {
             }
             let new = renumber("exams", old, exam_base)?;
             row.insert("id".into(), new.into());
-            insert("exams", &row).map_err(err)?;
+            insert("exams", &row).map_err(rejected)?;
             exams.insert(old, new);
             counts.exams += 1;
         }
@@ -298,7 +304,7 @@ impl Store {
                 "exam_id".into(),
                 exam.and_then(|e| exams.get(&e)).copied().into(),
             );
-            insert("attempts", &row).map_err(err)?;
+            insert("attempts", &row).map_err(rejected)?;
             attempts.insert(old, new);
             counts.attempts += 1;
         }
@@ -310,7 +316,7 @@ impl Store {
             row.insert("attempt_id".into(), (*attempt).into());
             let new = renumber("gradings", old, grading_base)?;
             row.insert("id".into(), new.into());
-            insert("gradings", &row).map_err(err)?;
+            insert("gradings", &row).map_err(rejected)?;
             gradings.insert(old, new);
         }
         for mut row in rows("check_results") {
@@ -318,7 +324,7 @@ impl Store {
                 continue;
             };
             row.insert("grading_id".into(), (*grading).into());
-            insert("check_results", &row).map_err(err)?;
+            insert("check_results", &row).map_err(rejected)?;
         }
         for table in ["exam_tasks", "exam_replacements"] {
             for mut row in rows(table) {
@@ -329,7 +335,7 @@ impl Store {
                 if let Some(attempt) = int(&row, "attempt_id") {
                     row.insert("attempt_id".into(), attempts.get(&attempt).copied().into());
                 }
-                insert(table, &row).map_err(err)?;
+                insert(table, &row).map_err(rejected)?;
             }
         }
         for mut row in rows("quiz_answers") {
@@ -342,7 +348,7 @@ impl Store {
                 continue;
             }
             row.remove("id");
-            insert("quiz_answers", &row).map_err(err)?;
+            insert("quiz_answers", &row).map_err(rejected)?;
             counts.quiz_answers += 1;
         }
         tx.commit().map_err(err)?;
