@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::Test;
 
@@ -550,4 +550,38 @@ fn a_killed_kube_apiserver_is_restarted() {
         }
     }
     panic!("kube-apiserver did not come back:\n{last}");
+}
+
+/// The reset record, a setup step's paths and the node's own symbolic links are resolved as the
+/// node sees them: `..` stops at the node's `/` and a link to `/tmp/...` is the node's `/tmp`.
+/// Nothing outside the node is deleted, overwritten or read.
+#[test]
+fn reset_never_reaches_outside_the_node() {
+    let lab = Lab::start("runtime-endpoint", None);
+    let outside = tempfile::tempdir().expect("outside");
+    let victim_dir = outside.path().join("victim-dir");
+    let victim_file = outside.path().join("victim-file");
+    std::fs::create_dir_all(victim_dir.join("inner")).expect("victim dir");
+    std::fs::write(&victim_file, "precious").expect("victim file");
+    let node = lab.test.home().join("sandbox/controlplane");
+    let ups = "/..".repeat(12);
+    // A tampered record: an "absent" path that climbs out, and a saved copy written back
+    // through a link that points outside.
+    let index = node.join("var/lib/ckalab/originals/index.json");
+    let mut record: Value =
+        serde_json::from_str(&std::fs::read_to_string(&index).expect("index")).expect("json");
+    record["paths"][format!("{ups}{}", victim_dir.display())] = json!("absent");
+    record["paths"]["/etc/escape/victim-file"] = json!({"file": {"saved_as": "0.orig"}});
+    std::fs::write(&index, record.to_string()).expect("tamper");
+    std::os::unix::fs::symlink(outside.path(), node.join("etc/escape")).expect("link");
+
+    lab.test.run(&["reset"]).success();
+    assert!(
+        victim_dir.join("inner").is_dir(),
+        "the outside folder is still there"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&victim_file).expect("still there"),
+        "precious"
+    );
 }

@@ -11,6 +11,7 @@ use tokio::sync::OnceCell;
 
 use super::SandboxNode;
 use super::etcdctl::{Etcdctl, EtcdctlError};
+use super::node_path::{self, Last};
 use super::node_view;
 use super::state::NodeState;
 use crate::catalog::{BackendKind, NodeLayout};
@@ -85,15 +86,20 @@ impl SandboxBackend {
         })
     }
 
-    /// A node path on this machine; the node directory itself gone is the grader's problem.
-    fn path(&self, node_path: &str) -> Result<std::path::PathBuf, Fault> {
+    /// A node path on this machine, resolved as the node's processes see it (never outside the
+    /// node); the node directory itself gone is the grader's problem.
+    fn path_at(&self, node_path: &str, last: Last) -> Result<std::path::PathBuf, Fault> {
         if !self.node.root().is_dir() {
             return Err(Fault::grader(format!(
                 "the sandbox node {} is gone (`ckalab reset` builds a new one)",
                 self.node.root().display()
             )));
         }
-        Ok(self.node.path(node_path))
+        node_path::resolve(self.node.root(), node_path, last).map_err(Fault::cluster)
+    }
+
+    fn path(&self, node_path: &str) -> Result<std::path::PathBuf, Fault> {
+        self.path_at(node_path, Last::Follow)
     }
 
     fn etcd(&self) -> Etcdctl {
@@ -159,14 +165,15 @@ impl Node for SandboxBackend {
     }
 
     async fn rename(&self, from: &str, to: &str) -> Result<(), Fault> {
-        let target = self.path(to)?;
+        let target = self.path_at(to, Last::Keep)?;
         make_parent(&target, to)?;
-        std::fs::rename(self.path(from)?, target).map_err(|e| io_fault(from, &e))
+        std::fs::rename(self.path_at(from, Last::Keep)?, target).map_err(|e| io_fault(from, &e))
     }
 
     async fn remove(&self, path: &str) -> Result<(), Fault> {
-        let host = self.path(path)?;
-        let result = if host.is_dir() {
+        let host = self.path_at(path, Last::Keep)?;
+        let is_dir = std::fs::symlink_metadata(&host).is_ok_and(|m| m.is_dir());
+        let result = if is_dir {
             std::fs::remove_dir_all(&host)
         } else {
             std::fs::remove_file(&host)

@@ -16,6 +16,7 @@ pub mod workers;
 
 mod backend;
 mod node;
+mod node_path;
 mod node_status;
 pub mod node_view;
 
