@@ -438,3 +438,31 @@ fn a_kind_only_lab_says_what_the_simulated_workers_cannot_do() {
         .exit(2)
         .stderr_has("real traffic, `kubectl exec`");
 }
+
+/// A lab's node paths are absolute and never climb out with `..`: a custom catalog cannot have
+/// ckalab write outside the node.
+#[test]
+fn a_step_path_that_climbs_out_of_the_node_is_refused() {
+    let copy = CatalogCopy::new();
+    copy.edit(
+        "labs/runtime-endpoint/lab.yaml",
+        "  - restart: kubelet\n\nverify_broken:",
+        "  - restart: kubelet\n  - write_file:\n      path: /../../tmp/pwned\n      content: x\n\nverify_broken:",
+    );
+    refused(
+        &copy,
+        "labs/runtime-endpoint/lab.yaml:46",
+        "`/../../tmp/pwned` climbs out with `..`",
+    );
+    let copy = CatalogCopy::new();
+    copy.edit(
+        "labs/runtime-endpoint/lab.yaml",
+        "  - restart: kubelet\n\nverify_broken:",
+        "  - restart: kubelet\n  - copy_path: {from: etc/passwd, to: /root/p}\n\nverify_broken:",
+    );
+    refused(
+        &copy,
+        "labs/runtime-endpoint/lab.yaml:46",
+        "`etc/passwd` is not an absolute node path",
+    );
+}

@@ -92,10 +92,9 @@ impl Lab {
         self.joined(variant, |v| &v.near_miss, &self.near_miss)
     }
 
-    /// Every check the lab grades or waits for, in any variant.
-    pub fn every_check(&self) -> Vec<&Check> {
-        let steps = self
-            .setup
+    /// Every step of the lab, in any variant.
+    pub fn every_step(&self) -> impl Iterator<Item = &Step> {
+        self.setup
             .iter()
             .chain(&self.solution)
             .chain(&self.near_miss)
@@ -103,7 +102,12 @@ impl Lab {
                 self.variants
                     .iter()
                     .flat_map(|v| v.setup.iter().chain(&v.solution).chain(&v.near_miss)),
-            );
+            )
+    }
+
+    /// Every check the lab grades or waits for, in any variant.
+    pub fn every_check(&self) -> Vec<&Check> {
+        let steps = self.every_step();
         let breaks = self
             .verify_broken
             .iter()

@@ -275,6 +275,15 @@ impl Catalog {
                 );
             }
         }
+        for path in lab.every_step().flat_map(|step| step.node_paths()) {
+            if let Some(reason) = step::path_problem(path) {
+                problem(
+                    "setup",
+                    reason,
+                    "name node paths as on a kubeadm node: /etc/kubernetes/..., /var/lib/...",
+                );
+            }
+        }
         if lab.variants.is_empty() {
             if lab.solution.is_empty() {
                 problem(

@@ -114,6 +114,52 @@ pub enum Step {
     Run(Vec<String>),
 }
 
+impl Step {
+    /// Every node path (a template) the step reads, writes, moves or removes.
+    pub fn node_paths(&self) -> Vec<&str> {
+        match self {
+            Step::WriteFile { path, .. } | Step::RemovePath(path) | Step::Keep(path) => {
+                vec![path]
+            }
+            Step::SetKey { file, .. }
+            | Step::RemoveKey { file, .. }
+            | Step::ReplaceText { file, .. } => vec![file],
+            Step::SetFlag { manifest, .. } | Step::RemoveFlag { manifest, .. } => vec![manifest],
+            Step::CopyPath { from, to } | Step::MovePath { from, to } => vec![from, to],
+            Step::EtcdSnapshot { to } => vec![to],
+            Step::EtcdRestore { snapshot, data_dir } => vec![snapshot, data_dir],
+            Step::MakeCert {
+                cert,
+                key,
+                ca,
+                ca_key,
+                like,
+                ..
+            } => vec![cert, key, ca, ca_key, like],
+            Step::SetRuntimeEndpoint(_)
+            | Step::Start(_)
+            | Step::Stop(_)
+            | Step::Restart(_)
+            | Step::PutObject { .. }
+            | Step::PatchObject { .. }
+            | Step::DeleteObject { .. }
+            | Step::WaitFor { .. }
+            | Step::Run(_) => Vec::new(),
+        }
+    }
+}
+
+/// Why a lab's node path cannot be used: it must be absolute, as on a real node (or a layout
+/// template such as `{{ kubelet_endpoint_file }}`), and never climb with `..`.
+pub fn path_problem(path: &str) -> Option<String> {
+    if !(path.starts_with('/') || path.starts_with("{{")) {
+        return Some(format!("`{path}` is not an absolute node path"));
+    }
+    path.split('/')
+        .any(|part| part == "..")
+        .then(|| format!("`{path}` climbs out with `..`"))
+}
+
 /// The core group's version, where ConfigMaps, Secrets, Pods and Nodes live.
 pub fn core_v1() -> String {
     "v1".to_string()
