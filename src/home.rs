@@ -50,11 +50,20 @@ impl Home {
     }
 
     /// Creates the directory if needed and returns it.
+    /// Creates the home, readable by its owner only (it holds keys and kubeconfigs); a home
+    /// that already exists keeps the mode its owner gave it.
     pub fn ensure(&self) -> Result<&Path, HomeError> {
-        std::fs::create_dir_all(&self.root).map_err(|source| HomeError::Create {
-            path: self.root.clone(),
-            source,
-        })?;
+        use std::os::unix::fs::DirBuilderExt;
+        if !self.root.is_dir() {
+            std::fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o700)
+                .create(&self.root)
+                .map_err(|source| HomeError::Create {
+                    path: self.root.clone(),
+                    source,
+                })?;
+        }
         Ok(&self.root)
     }
 

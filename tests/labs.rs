@@ -585,3 +585,36 @@ fn reset_never_reaches_outside_the_node() {
         "precious"
     );
 }
+
+/// The home, the progress database and the kubeconfigs that hold keys are the learner's alone,
+/// and a home whose name holds a quote builds a working node (no path is pasted into the
+/// node's generated configuration).
+#[test]
+fn the_home_and_its_secrets_are_private_whatever_its_name() {
+    use std::os::unix::fs::PermissionsExt;
+    let parent = tempfile::tempdir().expect("dir");
+    let home = parent.path().join("my \"ckalab\" home");
+    let test = Test::new().env("CKALAB_HOME", home.to_string_lossy());
+    let started = test.run(&["start", "runtime-endpoint"]);
+    let mode = |p: &Path| {
+        std::fs::metadata(p)
+            .map(|m| m.permissions().mode() & 0o777)
+            .unwrap_or_default()
+    };
+    let modes = [
+        mode(&home),
+        mode(&home.join("progress.db")),
+        mode(&home.join("sandbox/controlplane/etc/kubernetes/admin.conf")),
+        mode(&home.join("sandbox/controlplane/etc/kubernetes/super-admin.conf")),
+    ];
+    let check = test.run(&["check"]);
+    test.run(&["stop"]).success();
+    started.success();
+    assert_eq!(
+        check.code(),
+        Some(1),
+        "the lab runs and grades: {}",
+        check.stdout()
+    );
+    assert_eq!(modes, [0o700, 0o600, 0o600, 0o600]);
+}

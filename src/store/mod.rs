@@ -169,6 +169,16 @@ impl Store {
             flags |= OpenFlags::SQLITE_OPEN_CREATE;
         }
         let mut conn = Connection::open_with_flags(path, flags).map_err(sqlite)?;
+        if !existed {
+            // The learner's history is theirs alone.
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).map_err(
+                |e| StoreError::ReadOnly {
+                    path: path.to_path_buf(),
+                    reason: e.to_string(),
+                },
+            )?;
+        }
         conn.busy_timeout(Duration::from_secs(10)).map_err(sqlite)?;
         let read_only = |reason: String| StoreError::ReadOnly {
             path: path.to_path_buf(),
