@@ -618,3 +618,43 @@ fn the_home_and_its_secrets_are_private_whatever_its_name() {
     );
     assert_eq!(modes, [0o700, 0o600, 0o600, 0o600]);
 }
+
+/// `kill -9` of the node agent leaves containerd, etcd and the control plane running: `stop`
+/// (like `start` and `reset`) ends them with the node's process group, not with the agent.
+#[test]
+fn a_killed_agent_leaves_nothing_behind_once_stopped() {
+    let lab = Lab::start("etcd-restore", None);
+    let node = lab.test.home().join("sandbox/controlplane/var/lib/ckalab");
+    let state: Value =
+        serde_json::from_str(&std::fs::read_to_string(node.join("state.json")).expect("state"))
+            .expect("json");
+    let mut pids: Vec<u32> = state["pods"]
+        .as_object()
+        .expect("pods")
+        .values()
+        .filter_map(|p| p["pid"].as_u64())
+        .chain(state["units"]["containerd"]["pid"].as_u64())
+        .filter_map(|p| u32::try_from(p).ok())
+        .filter(|p| *p > 0)
+        .collect();
+    assert!(
+        pids.len() >= 5,
+        "etcd, the control plane and containerd: {state:#}"
+    );
+    let agent: u32 = std::fs::read_to_string(node.join("agent.pid"))
+        .expect("agent.pid")
+        .trim()
+        .parse()
+        .expect("pid");
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(agent as i32),
+        nix::sys::signal::Signal::SIGKILL,
+    )
+    .expect("kill -9 the agent");
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    assert!(pids.iter().any(|p| alive(*p)), "the orphans run on");
+
+    lab.test.run(&["stop"]).success();
+    pids.retain(|p| alive(*p));
+    assert!(pids.is_empty(), "left running after stop: {pids:?}");
+}

@@ -250,11 +250,14 @@ impl SandboxNode {
             .spawn()
             .map_err(|e| self.unhealthy(format!("cannot start the node agent: {e}")))?;
         // bubblewrap's pid until the agent writes its own: both command lines name the node.
-        write_atomic(
-            &self.state_files().pid_path(),
-            child.id().to_string().as_bytes(),
-        )
-        .map_err(|e| self.unhealthy(e.to_string()))?;
+        // bubblewrap leads the node's process group, which `stop` ends even if the agent died.
+        for path in [
+            self.state_files().pid_path(),
+            self.state_files().group_path(),
+        ] {
+            write_atomic(&path, child.id().to_string().as_bytes())
+                .map_err(|e| self.unhealthy(e.to_string()))?;
+        }
         // It publishes its first state once containerd is up. Watch the child itself: until it
         // has exec'd, /proc still shows this command's line, so `agent_pid` cannot see it yet.
         let deadline = Instant::now() + Duration::from_secs(20);
@@ -436,26 +439,56 @@ pub fn ckalab_process_alive(pid: u32, needles: &[&str]) -> bool {
 }
 
 fn stop_agent_at(root: &Path) {
-    let Some(pid) = agent_pid_at(root) else {
-        return;
-    };
-    // The group bubblewrap leads, with the agent and everything it started in it.
-    let leader =
-        nix::unistd::getpgid(Some(Pid::from_raw(pid as i32))).unwrap_or(Pid::from_raw(pid as i32));
-    let group = Pid::from_raw(-leader.as_raw());
-    let _ = kill(Pid::from_raw(pid as i32), Signal::SIGTERM);
-    let deadline = Instant::now() + Duration::from_secs(15);
-    while agent_pid_at(root).is_some() && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(50));
+    if let Some(pid) = agent_pid_at(root) {
+        let _ = kill(Pid::from_raw(pid as i32), Signal::SIGTERM);
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while agent_pid_at(root).is_some() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(50));
+        }
     }
-    // Whatever is left in the agent's process group (a stuck etcd) goes too, and `stop`
-    // returns only once it is gone: a SIGKILL is delivered, not awaited.
-    let _ = kill(group, Signal::SIGKILL);
-    let deadline = Instant::now() + Duration::from_secs(3);
-    while kill(group, None).is_ok() && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(20));
+    // Whatever is left of the node's process group goes too: a stuck etcd, or everything the
+    // agent ran when the agent itself was killed. `stop` returns only once it is gone: a
+    // SIGKILL is delivered, not awaited.
+    if let Some(group) = node_group(root) {
+        let group = Pid::from_raw(-group.as_raw());
+        let _ = kill(group, Signal::SIGKILL);
+        let deadline = Instant::now() + Duration::from_secs(3);
+        while kill(group, None).is_ok() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(20));
+        }
     }
-    let _ = std::fs::remove_file(StateFiles::new(root).pid_path());
+    let files = StateFiles::new(root);
+    let _ = std::fs::remove_file(files.pid_path());
+    let _ = std::fs::remove_file(files.group_path());
+}
+
+/// The node's process group while any of its processes lives. The group recorded at start is
+/// checked to be this node's (a member has the node's directories mounted in its namespace),
+/// since a process group id can be reused once the node is gone.
+fn node_group(root: &Path) -> Option<Pid> {
+    let group: i32 = std::fs::read_to_string(StateFiles::new(root).group_path())
+        .ok()?
+        .trim()
+        .parse()
+        .ok()?;
+    let group = Pid::from_raw(group);
+    // As /proc/<pid>/mountinfo writes a path: space, tab, newline and backslash octal-escaped.
+    let mounted = root
+        .to_string_lossy()
+        .replace('\\', "\\134")
+        .replace(' ', "\\040")
+        .replace('\t', "\\011")
+        .replace('\n', "\\012");
+    let ours = std::fs::read_dir("/proc")
+        .ok()?
+        .flatten()
+        .filter_map(|entry| entry.file_name().to_str()?.parse::<i32>().ok())
+        .any(|pid| {
+            nix::unistd::getpgid(Some(Pid::from_raw(pid))) == Ok(group)
+                && std::fs::read_to_string(format!("/proc/{pid}/mountinfo"))
+                    .is_ok_and(|mounts| mounts.contains(&mounted))
+        });
+    ours.then_some(group)
 }
 
 /// Free loopback ports, held open together so they are distinct.
