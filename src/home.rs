@@ -24,6 +24,18 @@ pub enum HomeError {
         path: PathBuf,
         source: std::io::Error,
     },
+    /// Another ckalab command is changing this home's node right now.
+    #[error(
+        "another ckalab command is changing this home's node: {holder}\nhint: wait for it to finish, then run this again"
+    )]
+    Busy { holder: String },
+}
+
+/// The lock a command that changes the home's node holds until it ends: two `ckalab start`s on
+/// one home would each start a node agent.
+#[derive(Debug)]
+pub struct HomeLock {
+    _file: std::fs::File,
 }
 
 impl Home {
@@ -65,6 +77,49 @@ impl Home {
                 })?;
         }
         Ok(&self.root)
+    }
+
+    /// Takes the home's lock for `command` (in the learner's words), or says who holds it.
+    pub fn lock(&self, command: &str) -> Result<HomeLock, HomeError> {
+        use std::io::{Read, Seek, Write};
+        self.ensure()?;
+        let path = self.root.join(".lock");
+        let create = |source| HomeError::Create {
+            path: path.clone(),
+            source,
+        };
+        let mut file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&path)
+            .map_err(create)?;
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => {
+                // The holder writes who it is just after taking the lock: give it a moment.
+                let mut holder = String::new();
+                for _ in 0..25 {
+                    holder.clear();
+                    let _ = file.rewind();
+                    let _ = file.read_to_string(&mut holder);
+                    if !holder.trim().is_empty() {
+                        break;
+                    }
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                }
+                return Err(HomeError::Busy {
+                    holder: holder.trim().to_string(),
+                });
+            }
+            Err(std::fs::TryLockError::Error(e)) => return Err(create(e)),
+        }
+        // Who holds it, for the next command's message.
+        let _ = file.set_len(0);
+        let _ = file.rewind();
+        let _ = write!(file, "`ckalab {command}` (pid {})", std::process::id());
+        Ok(HomeLock { _file: file })
     }
 
     pub fn database(&self) -> PathBuf {

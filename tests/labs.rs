@@ -658,3 +658,42 @@ fn a_killed_agent_leaves_nothing_behind_once_stopped() {
     pids.retain(|p| alive(*p));
     assert!(pids.is_empty(), "left running after stop: {pids:?}");
 }
+
+/// Two `ckalab start` at once on one home: one builds the node, the other says what is busy
+/// and changes nothing (it used to leave a second agent and containerd behind).
+#[test]
+fn two_starts_on_one_home_are_serialised() {
+    let lab = Lab { test: Test::new() };
+    let runs: Vec<std::process::Output> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..2)
+            .map(|_| {
+                scope.spawn(|| {
+                    lab.test
+                        .command(&["start", "runtime-endpoint"])
+                        .output()
+                        .expect("ckalab runs")
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("a start"))
+            .collect()
+    });
+    let codes: Vec<Option<i32>> = runs.iter().map(|r| r.status.code()).collect();
+    let busy = runs
+        .iter()
+        .find(|r| r.status.code() == Some(4))
+        .map(|r| String::from_utf8_lossy(&r.stderr).into_owned())
+        .unwrap_or_default();
+    assert!(
+        codes.contains(&Some(0)) && codes.contains(&Some(4)),
+        "{codes:?}: {busy}"
+    );
+    assert!(
+        busy.contains("another ckalab command is changing this home's node: `ckalab start`"),
+        "{busy}"
+    );
+    // The node the first one built is the only one, and grades as usual.
+    assert_eq!(lab.check().0, Some(1));
+}

@@ -34,6 +34,13 @@ use crate::suggest;
 use crate::ui::Ui;
 
 pub fn dispatch(ui: &mut Ui, command: Command) -> Result<ExitStatus> {
+    // One command at a time changes a home's node: held until this one ends.
+    let _lock = match &command {
+        Command::Start(_) => Some(Home::from_env()?.lock("start")?),
+        Command::Reset(_) => Some(Home::from_env()?.lock("reset")?),
+        Command::Stop(_) => Some(Home::from_env()?.lock("stop")?),
+        _ => None,
+    };
     match command {
         Command::Labs(args) => labs::run(ui, args),
         Command::Show(args) => show::run(ui, args),
