@@ -38,6 +38,27 @@ pub struct HomeLock {
     _file: std::fs::File,
 }
 
+/// `path` with every link resolved, so one home has one spelling whichever way it was named
+/// (its node's processes are recognised by it): the longest part that exists, resolved, then
+/// the rest as given.
+fn real_path(path: &Path) -> PathBuf {
+    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let mut existing = absolute.as_path();
+    let mut rest = Vec::new();
+    loop {
+        if let Ok(real) = std::fs::canonicalize(existing) {
+            return rest.iter().rev().fold(real, |p, part| p.join(part));
+        }
+        match (existing.parent(), existing.file_name()) {
+            (Some(parent), Some(name)) => {
+                rest.push(name.to_os_string());
+                existing = parent;
+            }
+            _ => return absolute,
+        }
+    }
+}
+
 impl Home {
     /// `$CKALAB_HOME`, else `$XDG_DATA_HOME/ckalab`, else `~/.local/share/ckalab`.
     pub fn from_env() -> Result<Home, HomeError> {
@@ -50,7 +71,9 @@ impl Home {
             .or_else(|| var("XDG_DATA_HOME").map(|d| d.join("ckalab")))
             .or_else(|| var("HOME").map(|h| h.join(".local/share/ckalab")))
             .ok_or(HomeError::Unset)?;
-        Ok(Home { root })
+        Ok(Home {
+            root: real_path(&root),
+        })
     }
 
     pub fn at(root: impl Into<PathBuf>) -> Home {
@@ -61,7 +84,6 @@ impl Home {
         &self.root
     }
 
-    /// Creates the directory if needed and returns it.
     /// Creates the home, readable by its owner only (it holds keys and kubeconfigs); a home
     /// that already exists keeps the mode its owner gave it.
     pub fn ensure(&self) -> Result<&Path, HomeError> {

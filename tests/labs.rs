@@ -697,3 +697,38 @@ fn two_starts_on_one_home_are_serialised() {
     // The node the first one built is the only one, and grades as usual.
     assert_eq!(lab.check().0, Some(1));
 }
+
+/// A home named through a symbolic link is the same home as its real path: `stop` by either
+/// name ends the node `start` made by the other (it used to say "Stopped" and stop nothing).
+#[test]
+fn a_home_named_through_a_link_is_one_home() {
+    let dir = tempfile::tempdir().expect("dir");
+    std::fs::create_dir(dir.path().join("real")).expect("real");
+    std::os::unix::fs::symlink(dir.path().join("real"), dir.path().join("link")).expect("link");
+    let by_link = Test::new().env(
+        "CKALAB_HOME",
+        dir.path().join("link/home").to_string_lossy(),
+    );
+    let by_path = Test::new().env(
+        "CKALAB_HOME",
+        dir.path().join("real/home").to_string_lossy(),
+    );
+    by_link.run(&["start", "runtime-endpoint"]).success();
+    let agent: u32 = std::fs::read_to_string(
+        dir.path()
+            .join("real/home/sandbox/controlplane/var/lib/ckalab/agent.pid"),
+    )
+    .expect("agent.pid")
+    .trim()
+    .parse()
+    .expect("pid");
+    by_path
+        .run(&["status"])
+        .success()
+        .stdout_has("runtime-endpoint");
+    by_path.run(&["stop"]).success();
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    let left = alive(agent);
+    let _ = by_link.run(&["stop"]);
+    assert!(!left, "stop by the real path ended the agent");
+}
