@@ -466,3 +466,30 @@ fn a_step_path_that_climbs_out_of_the_node_is_refused() {
         "`etc/passwd` is not an absolute node path",
     );
 }
+
+/// A lab's `run` step runs inside the node: what it writes to `/tmp` lands in the node's `/tmp`,
+/// never in this machine's.
+#[test]
+fn a_run_step_writes_inside_the_node_only() {
+    let marker = format!("ckalab-run-step-{}", std::process::id());
+    let copy = CatalogCopy::new();
+    copy.edit(
+        "labs/runtime-endpoint/lab.yaml",
+        "  - restart: kubelet\n\nverify_broken:",
+        &format!("  - restart: kubelet\n  - run: [sh, -c, \"echo inside > /tmp/{marker}\"]\n\nverify_broken:"),
+    );
+    let test = copy.test();
+    let started = test.run(&["start", "runtime-endpoint"]);
+    let in_node = test
+        .home()
+        .join("sandbox/controlplane/tmp")
+        .join(&marker)
+        .is_file();
+    test.run(&["stop"]).success();
+    started.success();
+    assert!(in_node, "the node's /tmp has the file");
+    assert!(
+        !std::path::Path::new("/tmp").join(&marker).exists(),
+        "this machine's /tmp does not"
+    );
+}

@@ -732,3 +732,41 @@ fn a_home_named_through_a_link_is_one_home() {
     let _ = by_link.run(&["stop"]);
     assert!(!left, "stop by the real path ended the agent");
 }
+
+/// The node's own links never lead ckalab's writes out: a node whose agent log is a link to a
+/// file outside gets a fresh log when the node starts again; the outside file is untouched.
+#[test]
+fn a_linked_agent_log_is_replaced_not_followed() {
+    use nix::sys::signal::{Signal, killpg};
+    use nix::unistd::{Pid, getpgid};
+    let lab = Lab::start("runtime-endpoint", None);
+    let node = lab.test.home().join("sandbox/controlplane");
+    let agent: i32 = std::fs::read_to_string(node.join("var/lib/ckalab/agent.pid"))
+        .expect("agent.pid")
+        .trim()
+        .parse()
+        .expect("pid");
+    killpg(
+        getpgid(Some(Pid::from_raw(agent))).expect("group"),
+        Signal::SIGKILL,
+    )
+    .expect("kill");
+    let outside = tempfile::tempdir().expect("outside");
+    let victim = outside.path().join("victim.log");
+    std::fs::write(&victim, "precious").expect("victim");
+    let log = node.join("var/log/ckalab-agent.log");
+    std::fs::remove_file(&log).expect("old log");
+    std::os::unix::fs::symlink(&victim, &log).expect("link");
+
+    lab.test.run(&["reset"]).success();
+    assert_eq!(
+        std::fs::read_to_string(&victim).expect("victim"),
+        "precious"
+    );
+    assert!(
+        !std::fs::symlink_metadata(&log)
+            .expect("log")
+            .file_type()
+            .is_symlink()
+    );
+}

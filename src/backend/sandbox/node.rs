@@ -224,8 +224,13 @@ impl SandboxNode {
             )
         })?;
         super::node_view::prepare(&self.root).map_err(|e| self.unhealthy(e.to_string()))?;
-        let log =
-            std::fs::File::create(self.agent_log()).map_err(|e| self.unhealthy(e.to_string()))?;
+        // A fresh file, never through a link the node holds there.
+        let _ = std::fs::remove_file(self.agent_log());
+        let log = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(self.agent_log())
+            .map_err(|e| self.unhealthy(e.to_string()))?;
         let err = log.try_clone().map_err(|e| self.unhealthy(e.to_string()))?;
         let cache = crate::binaries::cache_root();
         let lent = super::node_view::Lent {
