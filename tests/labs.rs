@@ -770,3 +770,20 @@ fn a_linked_agent_log_is_replaced_not_followed() {
             .is_symlink()
     );
 }
+
+/// A node whose folder is deleted while it runs still stops: its processes are found by the
+/// node's mounts, not by the files that were in the folder.
+#[test]
+fn a_node_whose_folder_was_deleted_still_stops() {
+    let lab = Lab::start("runtime-endpoint", None);
+    let node = lab.test.home().join("sandbox/controlplane/var/lib/ckalab");
+    let agent: u32 = std::fs::read_to_string(node.join("agent.pid"))
+        .expect("agent.pid")
+        .trim()
+        .parse()
+        .expect("pid");
+    std::fs::remove_dir_all(lab.test.home().join("sandbox")).expect("rm -rf sandbox");
+    lab.test.run(&["stop"]).success();
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    assert!(!alive(agent), "the agent of the deleted node is gone");
+}

@@ -269,13 +269,14 @@ pub async fn stop(
                 ),
             })
         }
-        BackendKind::Sandbox => match SandboxNode::open(home) {
-            Ok(node) => {
-                blocking(move || node.stop_agent()).await?;
-                Ok("stopped the sandbox node.".into())
+        // By its folder, not its files: a node whose folder was deleted under it still stops.
+        BackendKind::Sandbox => {
+            let dir = SandboxNode::dir(home);
+            match blocking(move || sandbox::stop_agent_at(&dir)).await? {
+                true => Ok("stopped the sandbox node.".into()),
+                false => Ok("nothing was running.".into()),
             }
-            Err(_) => Ok("nothing was running.".into()),
-        },
+        }
     }
 }
 

@@ -21,4 +21,4 @@ mod node_status;
 pub mod node_view;
 
 pub use backend::SandboxBackend;
-pub use node::{SandboxError, SandboxNode, ckalab_process_alive};
+pub use node::{SandboxError, SandboxNode, ckalab_process_alive, stop_agent_at};

@@ -255,14 +255,11 @@ impl SandboxNode {
             .spawn()
             .map_err(|e| self.unhealthy(format!("cannot start the node agent: {e}")))?;
         // bubblewrap's pid until the agent writes its own: both command lines name the node.
-        // bubblewrap leads the node's process group, which `stop` ends even if the agent died.
-        for path in [
-            self.state_files().pid_path(),
-            self.state_files().group_path(),
-        ] {
-            write_atomic(&path, child.id().to_string().as_bytes())
-                .map_err(|e| self.unhealthy(e.to_string()))?;
-        }
+        write_atomic(
+            &self.state_files().pid_path(),
+            child.id().to_string().as_bytes(),
+        )
+        .map_err(|e| self.unhealthy(e.to_string()))?;
         // It publishes its first state once containerd is up. Watch the child itself: until it
         // has exec'd, /proc still shows this command's line, so `agent_pid` cannot see it yet.
         let deadline = Instant::now() + Duration::from_secs(20);
@@ -443,40 +440,41 @@ pub fn ckalab_process_alive(pid: u32, needles: &[&str]) -> bool {
     needles.iter().all(|n| cmdline.contains(n)) && !zombie
 }
 
-fn stop_agent_at(root: &Path) {
-    if let Some(pid) = agent_pid_at(root) {
+/// Stops the node at `root`: its agent first, then whatever is left of its processes. Returns
+/// whether anything was running.
+pub fn stop_agent_at(root: &Path) -> bool {
+    let agent = agent_pid_at(root);
+    if let Some(pid) = agent {
         let _ = kill(Pid::from_raw(pid as i32), Signal::SIGTERM);
         let deadline = Instant::now() + Duration::from_secs(15);
         while agent_pid_at(root).is_some() && Instant::now() < deadline {
             std::thread::sleep(Duration::from_millis(50));
         }
     }
-    // Whatever is left of the node's process group goes too: a stuck etcd, or everything the
-    // agent ran when the agent itself was killed. `stop` returns only once it is gone: a
-    // SIGKILL is delivered, not awaited.
-    if let Some(group) = node_group(root) {
-        let group = Pid::from_raw(-group.as_raw());
-        let _ = kill(group, Signal::SIGKILL);
-        let deadline = Instant::now() + Duration::from_secs(3);
-        while kill(group, None).is_ok() && Instant::now() < deadline {
-            std::thread::sleep(Duration::from_millis(20));
-        }
+    // Whatever is left of the node's processes goes too: a stuck etcd, or everything the agent
+    // ran when the agent itself was killed or the node's folder deleted under it. `stop`
+    // returns only once they are gone: a SIGKILL is delivered, not awaited.
+    let groups = node_groups(root);
+    for group in &groups {
+        let _ = kill(Pid::from_raw(-group.as_raw()), Signal::SIGKILL);
+    }
+    let deadline = Instant::now() + Duration::from_secs(3);
+    while groups
+        .iter()
+        .any(|g| kill(Pid::from_raw(-g.as_raw()), None).is_ok())
+        && Instant::now() < deadline
+    {
+        std::thread::sleep(Duration::from_millis(20));
     }
     let files = StateFiles::new(root);
     let _ = std::fs::remove_file(files.pid_path());
-    let _ = std::fs::remove_file(files.group_path());
+    agent.is_some() || !groups.is_empty()
 }
 
-/// The node's process group while any of its processes lives. The group recorded at start is
-/// checked to be this node's (a member has the node's directories mounted in its namespace),
-/// since a process group id can be reused once the node is gone.
-fn node_group(root: &Path) -> Option<Pid> {
-    let group: i32 = std::fs::read_to_string(StateFiles::new(root).group_path())
-        .ok()?
-        .trim()
-        .parse()
-        .ok()?;
-    let group = Pid::from_raw(group);
+/// The process groups of the node's processes still alive: every process of a node runs in its
+/// mount namespace, whose mounts name the node's directories (even once they are deleted), so
+/// no pid file is needed to find them.
+fn node_groups(root: &Path) -> Vec<Pid> {
     // As /proc/<pid>/mountinfo writes a path: space, tab, newline and backslash octal-escaped.
     let mounted = root
         .to_string_lossy()
@@ -484,16 +482,23 @@ fn node_group(root: &Path) -> Option<Pid> {
         .replace(' ', "\\040")
         .replace('\t', "\\011")
         .replace('\n', "\\012");
-    let ours = std::fs::read_dir("/proc")
-        .ok()?
+    let (under, exact) = (format!(" {mounted}/"), format!(" {mounted} "));
+    let Ok(processes) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    let mut groups: Vec<Pid> = processes
         .flatten()
         .filter_map(|entry| entry.file_name().to_str()?.parse::<i32>().ok())
-        .any(|pid| {
-            nix::unistd::getpgid(Some(Pid::from_raw(pid))) == Ok(group)
-                && std::fs::read_to_string(format!("/proc/{pid}/mountinfo"))
-                    .is_ok_and(|mounts| mounts.contains(&mounted))
-        });
-    ours.then_some(group)
+        .filter(|pid| *pid != std::process::id() as i32)
+        .filter(|pid| {
+            std::fs::read_to_string(format!("/proc/{pid}/mountinfo"))
+                .is_ok_and(|mounts| mounts.contains(&under) || mounts.contains(&exact))
+        })
+        .filter_map(|pid| nix::unistd::getpgid(Some(Pid::from_raw(pid))).ok())
+        .collect();
+    groups.sort();
+    groups.dedup();
+    groups
 }
 
 /// Free loopback ports, held open together so they are distinct.

@@ -83,11 +83,6 @@ impl StateFiles {
         self.dir.join("agent.pid")
     }
 
-    /// The node's process group (bubblewrap's pid), which outlives a killed agent.
-    pub fn group_path(&self) -> PathBuf {
-        self.dir.join("agent.pgid")
-    }
-
     /// A request to restart a static pod's container; the agent removes it when done.
     pub fn pod_restart_path(&self, pod: &str) -> PathBuf {
         self.dir.join("pods").join(format!("{pod}.restart"))
