@@ -188,3 +188,50 @@ fn pre_flight_replaces_a_task_whose_checks_already_pass() {
         .exit(1)
         .stdout_has("FAIL · 0 of");
 }
+
+/// A grading the proctor claimed and died in is finished by the next exam command, at once and
+/// only once; a task whose lab is gone from the catalog is INVALID and scores nothing, instead
+/// of stopping the grading with the exam half recorded.
+#[test]
+fn a_grading_cut_short_is_finished_and_a_vanished_lab_is_invalid() {
+    use ckalab::store::{NewExamTask, Store};
+    let test = Test::new();
+    std::fs::create_dir_all(test.home()).expect("home");
+    let store = Store::open(&test.database()).expect("store");
+    let started: jiff::Timestamp = "2026-11-01T09:00:00Z".parse().expect("time");
+    let deadline: jiff::Timestamp = "2026-11-01T11:00:00Z".parse().expect("time");
+    let exam = store
+        .create_exam(7, "sandbox", started, deadline)
+        .expect("exam");
+    for (position, lab_id) in [(1, "etcd-restore"), (2, "a-lab-since-removed")] {
+        let task = NewExamTask {
+            position,
+            lab_id,
+            variant: None,
+            points: 10.0,
+        };
+        store
+            .add_exam_task(exam, &task, "sandbox", started)
+            .expect("task");
+    }
+    // The proctor claimed the grading at the deadline, then was killed.
+    assert!(
+        store
+            .claim_exam_grading(exam, deadline, "deadline")
+            .expect("claim")
+    );
+    drop(store);
+
+    let waited = Instant::now();
+    let status = status(&test);
+    assert!(
+        waited.elapsed() < Duration::from_secs(60),
+        "no two-minute wait for a dead proctor"
+    );
+    assert_eq!(status["exam"]["passed"], false, "{status:#}");
+    assert_eq!(status["exam"]["max_score"], 20.0, "{status:#}");
+    let gone = task_of(&status, "a-lab-since-removed");
+    assert_eq!(gone["score"], 0.0, "{status:#}");
+    // Asked again, the same answer: graded once.
+    assert_eq!(self::status(&test)["exam"], status["exam"]);
+}

@@ -30,24 +30,43 @@ pub async fn grade_exam(
     if !store.claim_exam_grading(exam.id, at, by)? {
         return Ok(false);
     }
+    grade_claimed(home, catalog, store, exam, at).await?;
+    Ok(true)
+}
+
+/// Grades a claimed exam to the end. Each step overwrites what an earlier, interrupted run
+/// wrote (a task's score, the result), so a grading cut short is finished by running it again.
+async fn grade_claimed(
+    home: &Home,
+    catalog: &Catalog,
+    store: &mut Store,
+    exam: &ExamRow,
+    at: Timestamp,
+) -> Result<()> {
     let kind = exam_backend(exam);
     let mut scores = Vec::new();
     for task in &store.exam_tasks(exam.id)? {
-        let lab = find(catalog, &task.lab_id)?;
         let at_setup = store.first_grading(task.attempt_id)?;
-        let report = match backend::open_task(home, kind, task.position) {
-            Ok(node) => checks::grade_all(node.as_ref(), &lab.checks).await,
-            Err(e) => Report::new(
-                lab.checks
-                    .iter()
-                    .map(|check| {
-                        CheckResult::invalid(
-                            &checks::describe(check),
-                            format!("the task's node is gone: {e}"),
-                        )
-                    })
-                    .collect(),
-            ),
+        let report = match find(catalog, &task.lab_id) {
+            // A lab gone from the catalog cannot be graded: INVALID, its node freed anyway.
+            Err(e) => Report::new(vec![CheckResult::invalid(
+                &format!("lab {}", task.lab_id),
+                e.to_string(),
+            )]),
+            Ok(lab) => match backend::open_task(home, kind, task.position) {
+                Ok(node) => checks::grade_all(node.as_ref(), &lab.checks).await,
+                Err(e) => Report::new(
+                    lab.checks
+                        .iter()
+                        .map(|check| {
+                            CheckResult::invalid(
+                                &checks::describe(check),
+                                format!("the task's node is gone: {e}"),
+                            )
+                        })
+                        .collect(),
+                ),
+            },
         };
         let outcomes: Vec<_> = report.checks.iter().map(|c| c.outcome()).collect();
         store.record_grading(task.attempt_id, at, report.verdict, &outcomes)?;
@@ -61,7 +80,7 @@ pub async fn grade_exam(
     let possible: f64 = scores.iter().map(|(_, p)| p).sum();
     store.finish_exam(exam.id, total, possible, passed)?;
     ExamState::clear(home);
-    Ok(true)
+    Ok(())
 }
 
 /// Before any exam command: an exam past its deadline is graded. The proctor normally did it
@@ -79,10 +98,12 @@ pub async fn settle(home: &Home, catalog: &Catalog, store: &mut Store) -> Result
     if done(store)? || (exam.graded_at.is_none() && crate::clock::now() < exam.deadline) {
         return Ok(());
     }
-    // Past the deadline, or being graded: the proctor (or a submit) is at it.
+    // Past the deadline, or being graded: the proctor (or a submit) is at it. A grading the
+    // proctor claimed and died in is not waited for.
     let proctor_alive =
         ExamState::load(home).is_some_and(|s| s.exam_id == exam.id && s.proctor_alive());
-    if proctor_alive || exam.graded_at.is_some() {
+    let claimed_by_dead_proctor = !proctor_alive && exam.graded_by.as_deref() == Some("deadline");
+    if proctor_alive || (exam.graded_at.is_some() && !claimed_by_dead_proctor) {
         let waited = Instant::now();
         while waited.elapsed() < Duration::from_secs(120) {
             if done(store)? {
@@ -91,8 +112,12 @@ pub async fn settle(home: &Home, catalog: &Catalog, store: &mut Store) -> Result
             tokio::time::sleep(Duration::from_millis(250)).await;
         }
     }
-    if exam.graded_at.is_none() {
-        grade_exam(home, catalog, store, &exam, crate::clock::now(), "late").await?;
+    match exam.graded_at {
+        None => {
+            grade_exam(home, catalog, store, &exam, crate::clock::now(), "late").await?;
+        }
+        // Claimed, never finished: whoever claimed it is gone; finish it as it started.
+        Some(at) => grade_claimed(home, catalog, store, &exam, at).await?,
     }
     Ok(())
 }
