@@ -235,3 +235,76 @@ fn a_grading_cut_short_is_finished_and_a_vanished_lab_is_invalid() {
     // Asked again, the same answer: graded once.
     assert_eq!(self::status(&test)["exam"], status["exam"]);
 }
+
+/// With no proctor at the deadline (the machine was off), the exam is graded late from what
+/// the learner's checks showed before the deadline: a task checked PASS in time counts even
+/// though its node is gone now, and nothing done after the deadline can count.
+#[test]
+fn a_late_grading_counts_what_stood_at_the_deadline() {
+    use ckalab::store::{CheckOutcome, NewExamTask, Store, Verdict};
+    let test = Test::new();
+    std::fs::create_dir_all(test.home()).expect("home");
+    let mut store = Store::open(&test.database()).expect("store");
+    let started: jiff::Timestamp = "2026-11-01T09:00:00Z".parse().expect("time");
+    let deadline: jiff::Timestamp = "2026-11-01T11:00:00Z".parse().expect("time");
+    let exam = store
+        .create_exam(7, "sandbox", started, deadline)
+        .expect("exam");
+    let mut attempts = Vec::new();
+    for (position, lab_id) in [(1, "etcd-restore"), (2, "runtime-endpoint")] {
+        let task = NewExamTask {
+            position,
+            lab_id,
+            variant: None,
+            points: 10.0,
+        };
+        attempts.push(
+            store
+                .add_exam_task(exam, &task, "sandbox", started)
+                .expect("task"),
+        );
+    }
+    let outcome = |verdict| CheckOutcome {
+        name: "the check".into(),
+        verdict,
+        message: String::new(),
+    };
+    let at = |t: &str| t.parse::<jiff::Timestamp>().expect("time");
+    for attempt in &attempts {
+        // Broken at setup.
+        store
+            .record_grading(*attempt, started, Verdict::Fail, &[outcome(Verdict::Fail)])
+            .expect("setup grading");
+    }
+    // Task 1 fixed and checked in time; task 2 only after the deadline.
+    store
+        .record_grading(
+            attempts[0],
+            at("2026-11-01T10:30:00Z"),
+            Verdict::Pass,
+            &[outcome(Verdict::Pass)],
+        )
+        .expect("in time");
+    store
+        .record_grading(
+            attempts[1],
+            at("2026-11-01T11:30:00Z"),
+            Verdict::Pass,
+            &[outcome(Verdict::Pass)],
+        )
+        .expect("too late");
+    drop(store);
+
+    let status = status(&test);
+    assert_eq!(status["exam"]["graded_by"], "late", "{status:#}");
+    assert_eq!(
+        task_of(&status, "etcd-restore")["score"],
+        10.0,
+        "{status:#}"
+    );
+    assert_eq!(
+        task_of(&status, "runtime-endpoint")["score"],
+        0.0,
+        "{status:#}"
+    );
+}

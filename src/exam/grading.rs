@@ -30,23 +30,33 @@ pub async fn grade_exam(
     if !store.claim_exam_grading(exam.id, at, by)? {
         return Ok(false);
     }
-    grade_claimed(home, catalog, store, exam, at).await?;
+    grade_claimed(home, catalog, store, exam, at, by == "late").await?;
     Ok(true)
 }
 
 /// Grades a claimed exam to the end. Each step overwrites what an earlier, interrupted run
 /// wrote (a task's score, the result), so a grading cut short is finished by running it again.
+/// A `late` grading (nobody watched the deadline) counts what the learner's last check before
+/// the deadline showed, never what was fixed after it.
 async fn grade_claimed(
     home: &Home,
     catalog: &Catalog,
     store: &mut Store,
     exam: &ExamRow,
     at: Timestamp,
+    late: bool,
 ) -> Result<()> {
     let kind = exam_backend(exam);
     let mut scores = Vec::new();
     for task in &store.exam_tasks(exam.id)? {
         let at_setup = store.first_grading(task.attempt_id)?;
+        if late {
+            let at_deadline = store.last_grading_before(task.attempt_id, exam.deadline)?;
+            let earned = task_score(task.points, &at_setup, &at_deadline);
+            store.set_exam_task_score(exam.id, task.position, earned)?;
+            scores.push((earned, task.points));
+            continue;
+        }
         let report = match find(catalog, &task.lab_id) {
             // A lab gone from the catalog cannot be graded: INVALID, its node freed anyway.
             Err(e) => Report::new(vec![CheckResult::invalid(
@@ -117,7 +127,10 @@ pub async fn settle(home: &Home, catalog: &Catalog, store: &mut Store) -> Result
             grade_exam(home, catalog, store, &exam, crate::clock::now(), "late").await?;
         }
         // Claimed, never finished: whoever claimed it is gone; finish it as it started.
-        Some(at) => grade_claimed(home, catalog, store, &exam, at).await?,
+        Some(at) => {
+            let late = exam.graded_by.as_deref() == Some("late");
+            grade_claimed(home, catalog, store, &exam, at, late).await?
+        }
     }
     Ok(())
 }

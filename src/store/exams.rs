@@ -111,16 +111,42 @@ impl Store {
     /// The verdict of each check (by position) in an attempt's first grading: for an exam
     /// task, the pre-flight right after setup.
     pub fn first_grading(&self, attempt_id: i64) -> Result<Vec<super::Verdict>, StoreError> {
+        self.grading_verdicts(
+            "SELECT min(id) FROM gradings WHERE attempt_id = ?1 AND graded_at <= ?2",
+            attempt_id,
+            i64::MAX,
+        )
+    }
+
+    /// The verdicts of the attempt's last grading at or before `at`: what stood then, as far
+    /// as anyone looked.
+    pub fn last_grading_before(
+        &self,
+        attempt_id: i64,
+        at: Timestamp,
+    ) -> Result<Vec<super::Verdict>, StoreError> {
+        self.grading_verdicts(
+            "SELECT max(id) FROM gradings WHERE attempt_id = ?1 AND graded_at <= ?2",
+            attempt_id,
+            at.as_second(),
+        )
+    }
+
+    /// The check verdicts of the grading `which` selects, in check order.
+    fn grading_verdicts(
+        &self,
+        which: &str,
+        attempt_id: i64,
+        at: i64,
+    ) -> Result<Vec<super::Verdict>, StoreError> {
         let mut statement = self
             .conn
-            .prepare(
-                "SELECT outcome FROM check_results WHERE grading_id =
-                   (SELECT min(id) FROM gradings WHERE attempt_id = ?1)
-                 ORDER BY position",
-            )
+            .prepare(&format!(
+                "SELECT outcome FROM check_results WHERE grading_id = ({which}) ORDER BY position"
+            ))
             .map_err(|e| self.err(e))?;
         let rows = statement
-            .query_map([attempt_id], |row| row.get::<_, String>(0))
+            .query_map(params![attempt_id, at], |row| row.get::<_, String>(0))
             .map_err(|e| self.err(e))?;
         let outcomes: Vec<String> = rows.collect::<Result<_, _>>().map_err(|e| self.err(e))?;
         Ok(outcomes
