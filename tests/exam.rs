@@ -308,3 +308,39 @@ fn a_late_grading_counts_what_stood_at_the_deadline() {
         "{status:#}"
     );
 }
+
+/// Ctrl-C (here: a kill) during an exam's pre-flight leaves task nodes no exam owns: `stop`
+/// ends them, as `exam start` would before its next pre-flight.
+#[test]
+fn an_interrupted_pre_flight_leaves_nothing_stop_cannot_end() {
+    let test = Test::new();
+    let mut exam = test
+        .command(&["exam", "start", "--tasks", "1", "--seconds", "600"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("exam start");
+    let pid_file = test.home().join("sandbox/exam-1/var/lib/ckalab/agent.pid");
+    let waited = Instant::now();
+    while !pid_file.exists() && waited.elapsed() < Duration::from_secs(60) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let _ = exam.kill();
+    let _ = exam.wait();
+    let agent: Option<u32> = std::fs::read_to_string(&pid_file)
+        .ok()
+        .and_then(|p| p.trim().parse().ok());
+    test.run(&["stop"]).success();
+    std::thread::sleep(Duration::from_millis(200));
+    let agent = agent.expect("pre-flight got as far as starting a task node");
+    let alive = std::fs::read_to_string(format!("/proc/{agent}/stat")).is_ok_and(|stat| {
+        !stat
+            .rsplit(')')
+            .next()
+            .unwrap_or_default()
+            .trim_start()
+            .starts_with('Z')
+    });
+    assert!(!alive, "the task node's agent was stopped");
+    assert!(!test.home().join("sandbox/exam-1").exists());
+}

@@ -319,24 +319,25 @@ pub async fn free_task_nodes(home: &Home, kind: BackendKind) {
 }
 
 /// Stops and removes every sandbox exam node (`sandbox/exam-N`), an interrupted pre-flight's
-/// included.
-pub fn remove_task_nodes(home: &Home) {
+/// included. Returns how many were running.
+pub fn remove_task_nodes(home: &Home) -> usize {
     let Ok(entries) = std::fs::read_dir(home.sandbox_dir()) else {
-        return;
+        return 0;
     };
+    let mut running = 0;
     for entry in entries.flatten() {
         if entry.file_name().to_string_lossy().starts_with("exam-") {
-            discard(entry.path());
+            running += usize::from(discard(entry.path()));
             let _ = std::fs::remove_dir_all(entry.path());
         }
     }
+    running
 }
 
-/// Stops a sandbox node that belongs to no lab any more (a task that failed pre-flight).
-pub fn discard(dir: PathBuf) {
-    if let Ok(node) = SandboxNode::open_at(dir) {
-        node.stop_agent();
-    }
+/// Stops a sandbox node that belongs to no lab any more (a task that failed pre-flight, or one
+/// an interrupted pre-flight left half built). Returns whether anything was running.
+pub fn discard(dir: PathBuf) -> bool {
+    sandbox::stop_agent_at(&dir)
 }
 
 /// Waits until the node is healthy; the check still failing at the deadline otherwise.
