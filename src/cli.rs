@@ -69,6 +69,9 @@ pub enum Command {
 #[derive(Debug, clap::Args)]
 pub struct ProctorArgs {
     pub exam_id: i64,
+    /// The home whose exam it grades: on its command line, so it is found like the agent.
+    #[arg(long)]
+    pub home: std::path::PathBuf,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]

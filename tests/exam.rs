@@ -86,6 +86,19 @@ fn an_exam_resumes_and_the_deadline_grades_it_as_it_stood() {
     .success()
     .stdout_has("Exam #1 · 2 tasks");
 
+    // The proctor names its home on its command line, so it is found as the agent is.
+    let state: Value = serde_json::from_str(
+        &std::fs::read_to_string(test.home().join("exam.json")).expect("exam.json"),
+    )
+    .expect("json");
+    let cmdline = std::fs::read(format!("/proc/{}/cmdline", state["proctor_pid"]))
+        .map(|c| String::from_utf8_lossy(&c).replace('\0', " "))
+        .unwrap_or_default();
+    assert!(
+        cmdline.contains(&format!("__proctor 1 --home {}", test.home().display())),
+        "{cmdline}"
+    );
+
     // A new process sees the same exam, running, and keeps a flag.
     let running = status(&test);
     assert_eq!(running["running"], true);

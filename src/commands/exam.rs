@@ -213,8 +213,8 @@ fn start(ui: &mut Ui, args: StartArgs) -> Result<ExitStatus> {
 }
 
 /// The proctor's process: grades the exam at its deadline.
-pub fn proctor(exam_id: i64) -> Result<ExitStatus> {
-    let home = Home::from_env()?;
+pub fn proctor(exam_id: i64, home: std::path::PathBuf) -> Result<ExitStatus> {
+    let home = Home::at(home);
     let catalog = Catalog::load()?;
     runtime()?.block_on(proctor::watch(&home, &catalog, exam_id))?;
     Ok(ExitStatus::Success)

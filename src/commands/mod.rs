@@ -49,7 +49,7 @@ pub fn dispatch(ui: &mut Ui, command: Command) -> Result<ExitStatus> {
         Command::Progress(args) => progress::run(ui, args),
         Command::Quiz(args) => quiz::run(ui, args),
         Command::Exam(args) => exam::run(ui, args),
-        Command::Proctor(args) => exam::proctor(args.exam_id),
+        Command::Proctor(args) => exam::proctor(args.exam_id, args.home),
         Command::Doctor(args) => doctor::run(ui, args),
         Command::Cluster(args) => cluster::run(ui, args),
         Command::Start(args) => start::run(ui, args),

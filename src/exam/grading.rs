@@ -111,7 +111,7 @@ pub async fn settle(home: &Home, catalog: &Catalog, store: &mut Store) -> Result
     // Past the deadline, or being graded: the proctor (or a submit) is at it. A grading the
     // proctor claimed and died in is not waited for.
     let proctor_alive =
-        ExamState::load(home).is_some_and(|s| s.exam_id == exam.id && s.proctor_alive());
+        ExamState::load(home).is_some_and(|s| s.exam_id == exam.id && s.proctor_alive(home));
     let claimed_by_dead_proctor = !proctor_alive && exam.graded_by.as_deref() == Some("deadline");
     if proctor_alive || (exam.graded_at.is_some() && !claimed_by_dead_proctor) {
         let waited = Instant::now();

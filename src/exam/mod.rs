@@ -38,8 +38,14 @@ impl ExamState {
         let _ = std::fs::remove_file(path(home));
     }
 
-    /// Whether the proctor process is still alive (and is ckalab's proctor, not a reused pid).
-    pub fn proctor_alive(&self) -> bool {
-        crate::backend::sandbox::ckalab_process_alive(self.proctor_pid, &["__proctor"])
+    /// Whether the proctor process is still alive (and is this home's proctor of this exam,
+    /// not a reused pid).
+    pub fn proctor_alive(&self, home: &Home) -> bool {
+        let exam = self.exam_id.to_string();
+        let home = home.root().to_string_lossy();
+        crate::backend::sandbox::ckalab_process_alive(
+            self.proctor_pid,
+            &["__proctor", &exam, "--home", &home],
+        )
     }
 }

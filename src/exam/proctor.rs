@@ -10,7 +10,7 @@ use crate::error::{Error, Result};
 use crate::home::Home;
 use crate::store::Store;
 
-/// Starts the proctor for `exam_id` (`ckalab __proctor <id>`, its own process group, so
+/// Starts the proctor for `exam_id` (`ckalab __proctor <id> --home <home>`, its own process group, so
 /// closing the terminal does not stop it; its log in `$CKALAB_HOME/proctor.log`). Returns its
 /// pid.
 pub fn spawn(home: &Home, exam_id: i64) -> Result<u32> {
@@ -23,7 +23,8 @@ pub fn spawn(home: &Home, exam_id: i64) -> Result<u32> {
     let log = std::fs::File::create(home.root().join("proctor.log")).map_err(failed)?;
     let exe = std::env::current_exe().map_err(failed)?;
     let child = Command::new(exe)
-        .args(["__proctor", &exam_id.to_string()])
+        .args(["__proctor", &exam_id.to_string(), "--home"])
+        .arg(home.root())
         .stdin(Stdio::null())
         .stdout(log.try_clone().map_err(failed)?)
         .stderr(log)
