@@ -255,3 +255,25 @@ fn a_read_only_database_is_called_read_only_not_damaged() {
     );
     assert_eq!(std::fs::read(test.database()).expect("database"), before);
 }
+
+/// What the store holds is printed escaped: a lab id with an escape sequence in it (written by
+/// another tool) never reaches the terminal as one.
+#[test]
+fn stored_text_reaches_the_terminal_escaped() {
+    let test = Test::new().env("NO_COLOR", "1");
+    test.run(&["progress"]).success();
+    let store = Store::open(&test.database()).expect("store");
+    store
+        .start_attempt(
+            "\u{1b}[2Jowned",
+            None,
+            "sandbox",
+            false,
+            at("2026-11-20T10:00:00Z"),
+        )
+        .expect("attempt");
+    drop(store);
+    let run = test.run(&["progress"]).success();
+    assert!(!run.stdout().contains('\u{1b}'), "{:?}", run.stdout());
+    assert!(run.stdout().contains(r"\u{1b}[2Jowned"), "{}", run.stdout());
+}

@@ -13,7 +13,7 @@ use crate::progress::{
     AttemptInfo, ExamInfo, LabInfo, LessonInfo, Outcome, Progress, QuizAnswerInfo, bar, summarize,
 };
 use crate::store::{AttemptRow, LabRecord, Store, Totals, Verdict};
-use crate::ui::{Table, Ui};
+use crate::ui::{Table, Ui, printable};
 
 /// What you have done and what to study next: mastery per CKA domain, recent attempts,
 /// streak, exams, and the next labs and quiz topics.
@@ -132,7 +132,12 @@ pub fn run(ui: &mut Ui, args: ProgressArgs) -> Result<ExitStatus> {
         ui.line("")?;
         ui.line(ui.bold("What to do next"))?;
         for (i, next) in mastery.next.iter().enumerate() {
-            ui.line(format!("{}. `{}` — {}", i + 1, next.command, next.reason))?;
+            ui.line(format!(
+                "{}. `{}` — {}",
+                i + 1,
+                printable(&next.command),
+                printable(&next.reason)
+            ))?;
         }
     }
     if !recent.is_empty() {
@@ -149,8 +154,8 @@ pub fn run(ui: &mut Ui, args: ProgressArgs) -> Result<ExitStatus> {
             );
             table.row(vec![
                 attempt.started_at.strftime("%Y-%m-%d %H:%M").to_string(),
-                attempt.lab_id.clone(),
-                attempt.backend.clone(),
+                printable(&attempt.lab_id),
+                printable(&attempt.backend),
                 result,
                 time,
                 attempt.hints_used.to_string(),

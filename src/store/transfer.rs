@@ -8,6 +8,7 @@ use rusqlite::types::Value as Sql;
 use serde_json::{Map, Value};
 
 use super::{Store, StoreError};
+use crate::ui::printable;
 
 const FORMAT: &str = "ckalab-progress";
 const VERSION: u64 = 1;
@@ -89,16 +90,6 @@ fn invalid_row(
         }
     }
     None
-}
-
-/// Text from a file, safe to print: control characters (an escape sequence) shown escaped.
-fn printable(text: &str) -> String {
-    text.chars()
-        .map(|c| match c.is_control() {
-            true => c.escape_default().to_string(),
-            false => c.to_string(),
-        })
-        .collect()
 }
 
 /// What an import added and skipped.

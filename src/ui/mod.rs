@@ -130,3 +130,14 @@ impl Ui {
         }
     }
 }
+
+/// Text that came from the store or a file, safe to print: control characters (an escape
+/// sequence that would repaint the terminal) shown escaped, as `\u{1b}`.
+pub fn printable(text: &str) -> String {
+    text.chars()
+        .map(|c| match c.is_control() {
+            true => c.escape_default().to_string(),
+            false => c.to_string(),
+        })
+        .collect()
+}
