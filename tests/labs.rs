@@ -52,6 +52,15 @@ impl Lab {
     }
 }
 
+/// The pid of the node agent of the sandbox in `home`.
+fn agent_pid(home: &Path) -> u32 {
+    std::fs::read_to_string(home.join("sandbox/controlplane/var/lib/ckalab/agent.pid"))
+        .expect("agent.pid")
+        .trim()
+        .parse()
+        .expect("a pid")
+}
+
 fn alive(pid: u32) -> bool {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
     !stat.is_empty()
@@ -222,11 +231,7 @@ fn a_machine_that_refuses_namespaces_is_told_what_to_change() {
 fn grading_a_stopped_node_is_invalid() {
     let lab = Lab::start("runtime-endpoint", None);
     let node = lab.test.home().join("sandbox/controlplane");
-    let pid: u32 = std::fs::read_to_string(node.join("var/lib/ckalab/agent.pid"))
-        .expect("pid")
-        .trim()
-        .parse()
-        .expect("pid");
+    let pid = agent_pid(lab.test.home());
     // The node dies behind ckalab's back (machine rebooted, agent killed).
     let _ = std::process::Command::new("kill")
         .args(["-TERM", &pid.to_string()])
@@ -641,11 +646,7 @@ fn a_killed_agent_leaves_nothing_behind_once_stopped() {
         pids.len() >= 5,
         "etcd, the control plane and containerd: {state:#}"
     );
-    let agent: u32 = std::fs::read_to_string(node.join("agent.pid"))
-        .expect("agent.pid")
-        .trim()
-        .parse()
-        .expect("pid");
+    let agent = agent_pid(lab.test.home());
     nix::sys::signal::kill(
         nix::unistd::Pid::from_raw(agent as i32),
         nix::sys::signal::Signal::SIGKILL,
@@ -714,14 +715,7 @@ fn a_home_named_through_a_link_is_one_home() {
         dir.path().join("real/home").to_string_lossy(),
     );
     by_link.run(&["start", "runtime-endpoint"]).success();
-    let agent: u32 = std::fs::read_to_string(
-        dir.path()
-            .join("real/home/sandbox/controlplane/var/lib/ckalab/agent.pid"),
-    )
-    .expect("agent.pid")
-    .trim()
-    .parse()
-    .expect("pid");
+    let agent = agent_pid(&dir.path().join("real/home"));
     by_path
         .run(&["status"])
         .success()
@@ -741,11 +735,7 @@ fn a_linked_agent_log_is_replaced_not_followed() {
     use nix::unistd::{Pid, getpgid};
     let lab = Lab::start("runtime-endpoint", None);
     let node = lab.test.home().join("sandbox/controlplane");
-    let agent: i32 = std::fs::read_to_string(node.join("var/lib/ckalab/agent.pid"))
-        .expect("agent.pid")
-        .trim()
-        .parse()
-        .expect("pid");
+    let agent = agent_pid(lab.test.home()) as i32;
     killpg(
         getpgid(Some(Pid::from_raw(agent))).expect("group"),
         Signal::SIGKILL,
@@ -776,12 +766,7 @@ fn a_linked_agent_log_is_replaced_not_followed() {
 #[test]
 fn a_node_whose_folder_was_deleted_still_stops() {
     let lab = Lab::start("runtime-endpoint", None);
-    let node = lab.test.home().join("sandbox/controlplane/var/lib/ckalab");
-    let agent: u32 = std::fs::read_to_string(node.join("agent.pid"))
-        .expect("agent.pid")
-        .trim()
-        .parse()
-        .expect("pid");
+    let agent = agent_pid(lab.test.home());
     std::fs::remove_dir_all(lab.test.home().join("sandbox")).expect("rm -rf sandbox");
     lab.test.run(&["stop"]).success();
     std::thread::sleep(std::time::Duration::from_millis(200));

@@ -275,7 +275,10 @@ impl Catalog {
                 );
             }
         }
-        for path in lab.every_step().flat_map(|step| step.node_paths()) {
+        for path in lab.every_step().flat_map(|step| {
+            let paths = step.paths();
+            paths.written.into_iter().chain(paths.read)
+        }) {
             if let Some(reason) = step::path_problem(path) {
                 problem(
                     "setup",

@@ -114,20 +114,47 @@ pub enum Step {
     Run(Vec<String>),
 }
 
+/// The node paths (templates) a step changes, and those it only reads.
+#[derive(Debug, Default, PartialEq)]
+pub struct StepPaths<'s> {
+    pub written: Vec<&'s str>,
+    pub read: Vec<&'s str>,
+}
+
+impl<'s> StepPaths<'s> {
+    fn written(written: Vec<&'s str>) -> StepPaths<'s> {
+        StepPaths {
+            written,
+            read: Vec::new(),
+        }
+    }
+}
+
 impl Step {
-    /// Every node path (a template) the step reads, writes, moves or removes.
-    pub fn node_paths(&self) -> Vec<&str> {
+    /// The node paths the step writes, moves or removes, and those it reads.
+    pub fn paths(&self) -> StepPaths<'_> {
+        let written = StepPaths::written;
         match self {
             Step::WriteFile { path, .. } | Step::RemovePath(path) | Step::Keep(path) => {
-                vec![path]
+                written(vec![path])
             }
             Step::SetKey { file, .. }
             | Step::RemoveKey { file, .. }
-            | Step::ReplaceText { file, .. } => vec![file],
-            Step::SetFlag { manifest, .. } | Step::RemoveFlag { manifest, .. } => vec![manifest],
-            Step::CopyPath { from, to } | Step::MovePath { from, to } => vec![from, to],
-            Step::EtcdSnapshot { to } => vec![to],
-            Step::EtcdRestore { snapshot, data_dir } => vec![snapshot, data_dir],
+            | Step::ReplaceText { file, .. } => written(vec![file]),
+            Step::SetFlag { manifest, .. } | Step::RemoveFlag { manifest, .. } => {
+                written(vec![manifest])
+            }
+            Step::SetRuntimeEndpoint(_) => written(vec!["{{ kubelet_endpoint_file }}"]),
+            Step::CopyPath { from, to } => StepPaths {
+                written: vec![to],
+                read: vec![from],
+            },
+            Step::MovePath { from, to } => written(vec![from, to]),
+            Step::EtcdSnapshot { to } => written(vec![to]),
+            Step::EtcdRestore { snapshot, data_dir } => StepPaths {
+                written: vec![data_dir],
+                read: vec![snapshot],
+            },
             Step::MakeCert {
                 cert,
                 key,
@@ -135,16 +162,19 @@ impl Step {
                 ca_key,
                 like,
                 ..
-            } => vec![cert, key, ca, ca_key, like],
-            Step::SetRuntimeEndpoint(_)
-            | Step::Start(_)
+            } => StepPaths {
+                written: vec![cert],
+                read: vec![key, ca, ca_key, like],
+            },
+            // Units, objects, waits and commands change no file setup could name in advance.
+            Step::Start(_)
             | Step::Stop(_)
             | Step::Restart(_)
             | Step::PutObject { .. }
             | Step::PatchObject { .. }
             | Step::DeleteObject { .. }
             | Step::WaitFor { .. }
-            | Step::Run(_) => Vec::new(),
+            | Step::Run(_) => StepPaths::default(),
         }
     }
 }

@@ -45,7 +45,7 @@ impl UndoLog {
     /// already did.
     pub async fn record(&mut self, backend: &dyn Backend, step: &Step) -> Result<(), Fault> {
         let layout = backend.layout();
-        for path in touched_paths(step) {
+        for path in step.paths().written {
             let path = layout.render(path).map_err(Fault::Grader)?;
             if self.paths.contains_key(&path) {
                 continue;
@@ -154,34 +154,6 @@ fn restorable(object: &ObjectRef, found: kube::core::DynamicObject) -> serde_jso
         map.remove("status");
     }
     value
-}
-
-/// The node paths (templates) a step writes, moves or removes.
-fn touched_paths(step: &Step) -> Vec<&str> {
-    match step {
-        Step::WriteFile { path, .. } | Step::RemovePath(path) | Step::Keep(path) => vec![path],
-        Step::SetKey { file, .. }
-        | Step::RemoveKey { file, .. }
-        | Step::ReplaceText { file, .. } => {
-            vec![file]
-        }
-        Step::SetFlag { manifest, .. } | Step::RemoveFlag { manifest, .. } => vec![manifest],
-        Step::SetRuntimeEndpoint(_) => vec!["{{ kubelet_endpoint_file }}"],
-        Step::CopyPath { to, .. } => vec![to],
-        Step::MovePath { from, to } => vec![from, to],
-        Step::EtcdSnapshot { to } => vec![to],
-        Step::EtcdRestore { data_dir, .. } => vec![data_dir],
-        Step::MakeCert { cert, .. } => vec![cert],
-        // Units, objects, waits and commands change no file setup could name in advance.
-        Step::Start(_)
-        | Step::Stop(_)
-        | Step::Restart(_)
-        | Step::PutObject { .. }
-        | Step::PatchObject { .. }
-        | Step::DeleteObject { .. }
-        | Step::WaitFor { .. }
-        | Step::Run(_) => Vec::new(),
-    }
 }
 
 /// The object a step creates, changes or deletes.
