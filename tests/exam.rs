@@ -216,7 +216,7 @@ fn a_grading_cut_short_is_finished_and_a_vanished_lab_is_invalid() {
     let exam = store
         .create_exam(7, "sandbox", started, deadline)
         .expect("exam");
-    for (position, lab_id) in [(1, "etcd-restore"), (2, "a-lab-since-removed")] {
+    for (position, lab_id) in [(1, "etcd-restore"), (2, "a-lab-since-removed\u{1b}[2J")] {
         let task = NewExamTask {
             position,
             lab_id,
@@ -243,10 +243,16 @@ fn a_grading_cut_short_is_finished_and_a_vanished_lab_is_invalid() {
     );
     assert_eq!(status["exam"]["passed"], false, "{status:#}");
     assert_eq!(status["exam"]["max_score"], 20.0, "{status:#}");
-    let gone = task_of(&status, "a-lab-since-removed");
+    let gone = task_of(&status, "a-lab-since-removed\u{1b}[2J");
     assert_eq!(gone["score"], 0.0, "{status:#}");
     // Asked again, the same answer: graded once.
     assert_eq!(self::status(&test)["exam"], status["exam"]);
+    // The stored lab id is printed escaped, never as an escape sequence.
+    let text = test.run(&["exam", "status"]).success().stdout();
+    assert!(
+        !text.contains('\u{1b}') && text.contains(r"\u{1b}[2J"),
+        "{text}"
+    );
 }
 
 /// With no proctor at the deadline (the machine was off), the exam is graded late from what

@@ -15,7 +15,7 @@ use crate::exam::score::{PASS_MARK, exam_result};
 use crate::exam::{ExamState, proctor};
 use crate::home::Home;
 use crate::store::{ExamRow, ExamTaskRow, NewExamTask, ReplacementRow, Store};
-use crate::ui::{Table, Ui};
+use crate::ui::{Table, Ui, printable};
 
 /// A timed mock exam: tasks drawn across the CKA domains by their weights, a hard deadline,
 /// partial credit per check, and the 66% pass mark. Without a subcommand: `exam status`.
@@ -201,7 +201,8 @@ fn start(ui: &mut Ui, args: StartArgs) -> Result<ExitStatus> {
     for r in &replaced {
         ui.line(ui.dim(format!(
             "Replaced before the clock started: {} ({})",
-            r.lab_id, r.reason
+            printable(&r.lab_id),
+            printable(&r.reason)
         )))?;
     }
     ui.line("")?;
@@ -344,14 +345,14 @@ fn print_tasks(ui: &mut Ui, catalog: &Catalog, tasks: &[ExamTaskRow], graded: bo
         table.row(if graded {
             vec![
                 task.position.to_string(),
-                task.lab_id.clone(),
+                printable(&task.lab_id),
                 domain,
                 format!("{} / {}", task.score.unwrap_or(0.0), task.points),
             ]
         } else {
             vec![
                 task.position.to_string(),
-                lab.map_or(task.lab_id.clone(), |l| l.title.clone()),
+                lab.map_or(printable(&task.lab_id), |l| l.title.clone()),
                 domain,
                 task.points.to_string(),
                 if task.flagged { "⚑" } else { "" }.to_string(),
@@ -396,7 +397,7 @@ fn print_result(
         ui.line(ui.dim(format!(
             "Task {}: practise `ckalab start {}`; lesson `ckalab learn {}`",
             task.position,
-            task.lab_id,
+            printable(&task.lab_id),
             lab.map_or("", |l| l.lesson.as_str())
         )))?;
     }
