@@ -493,3 +493,34 @@ fn a_run_step_writes_inside_the_node_only() {
         "this machine's /tmp does not"
     );
 }
+
+/// A snapshot saved through a link the node holds lands where the link leads inside the node:
+/// a lab step (or a learner) that points `/var/backups/etcd` at `/tmp/...` never makes ckalab
+/// write this machine's `/tmp`.
+#[test]
+fn a_snapshot_through_a_link_stays_in_the_node() {
+    let outside = format!("/tmp/ckalab-link-victim-{}", std::process::id());
+    std::fs::create_dir_all(&outside).expect("outside dir");
+    let copy = CatalogCopy::new();
+    copy.edit(
+        "labs/runtime-endpoint/lab.yaml",
+        "  - restart: kubelet\n\nverify_broken:",
+        &format!(
+            "  - restart: kubelet\n  - run: [sh, -c, \"mkdir -p {outside} && ln -s {outside} /var/backups/linked\"]\n  - etcd_snapshot:\n      to: /var/backups/linked/snapshot.db\n\nverify_broken:"
+        ),
+    );
+    let test = copy.test();
+    let started = test.run(&["start", "runtime-endpoint"]);
+    let in_node = test
+        .home()
+        .join("sandbox/controlplane")
+        .join(outside.trim_start_matches('/'))
+        .join("snapshot.db")
+        .is_file();
+    let on_host = std::path::Path::new(&outside).join("snapshot.db").exists();
+    test.run(&["stop"]).success();
+    let _ = std::fs::remove_dir_all(&outside);
+    started.success();
+    assert!(in_node, "the snapshot is in the node's {outside}");
+    assert!(!on_host, "and not in this machine's");
+}
