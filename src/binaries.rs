@@ -91,7 +91,7 @@ pub fn families() -> Vec<Family> {
 }
 
 /// A pinned version from `gobuild/pins.env` (empty when the key is missing: a test catches it).
-fn pin(key: &str) -> String {
+pub fn pin(key: &str) -> String {
     PINS.lines()
         .filter_map(|line| line.split_once('='))
         .find(|(k, _)| k.trim() == key)

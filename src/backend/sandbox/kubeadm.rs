@@ -126,16 +126,12 @@ fn config(node: &str, ports: &Ports) -> String {
         controller_manager,
         scheduler,
     } = *ports;
-    let pinned = |family: &str| {
-        crate::binaries::families()
-            .into_iter()
-            .find(|f| f.name == family)
-            .map(|f| f.version)
-            .unwrap_or_default()
-    };
-    let version = pinned("kubernetes");
+    let version = crate::binaries::pin("K8S_VERSION");
     // The image the manifest names is the etcd that runs (kubeadm's default is older).
-    let etcd_tag = format!("{}-0", pinned("etcd").trim_start_matches('v'));
+    let etcd_tag = format!(
+        "{}-0",
+        crate::binaries::pin("ETCD_VERSION").trim_start_matches('v')
+    );
     format!(
         r#"apiVersion: kubeadm.k8s.io/v1beta4
 kind: InitConfiguration

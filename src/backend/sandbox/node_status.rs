@@ -273,11 +273,7 @@ fn fnv(bytes: &[u8]) -> u64 {
 
 /// The Kubernetes version the node reports, the control plane's pinned one.
 pub(super) fn kubelet_version() -> String {
-    crate::binaries::families()
-        .into_iter()
-        .find(|f| f.name == "kubernetes")
-        .map(|f| f.version)
-        .unwrap_or_default()
+    crate::binaries::pin("K8S_VERSION")
 }
 
 /// The Node as the kubelet registers a kubeadm control plane.
