@@ -2,6 +2,8 @@
 //! answers, a node is Ready, objects are back), not whether a file holds one exact string, so
 //! every valid fix passes.
 
+use std::collections::BTreeMap;
+
 use serde::Deserialize;
 
 use super::step::core_v1;
@@ -50,4 +52,189 @@ pub enum Check {
     },
     /// An argv run on the node exits 0.
     Command(Vec<String>),
+    /// A field of an object, found by a key path (`spec.template.spec.containers[name=api].image`,
+    /// `spec.taints[key=dedicated].effect`), meets an expectation.
+    Field {
+        /// What the field means, for the learner ("node01 keeps its taint"); else the path.
+        #[serde(default)]
+        about: Option<String>,
+        object: Target,
+        path: String,
+        expect: Expect,
+    },
+    /// The pods of a workload (a Deployment, StatefulSet, DaemonSet, ReplicaSet or Job, found
+    /// through its selector; or one Pod): exactly `ready` of them, every one Ready, and where
+    /// given, on these nodes, on nodes with these labels, running this image, one per node, or
+    /// spread across a topology key.
+    WorkloadPods {
+        object: Target,
+        ready: u32,
+        #[serde(default)]
+        on_nodes: Vec<String>,
+        #[serde(default)]
+        node_labels: BTreeMap<String, String>,
+        #[serde(default)]
+        image: Option<String>,
+        #[serde(default)]
+        distinct_nodes: bool,
+        #[serde(default)]
+        spread: Option<Spread>,
+    },
+    /// A Deployment's rollout is complete (every replica updated and available) at revision
+    /// `min_revision` or later: a rollback makes a new revision, a recreate starts again at 1.
+    Rollout {
+        namespace: String,
+        name: String,
+        #[serde(default)]
+        min_revision: u32,
+    },
+    /// A PersistentVolumeClaim is Bound, to the volume and through the class given.
+    ClaimBound {
+        namespace: String,
+        name: String,
+        #[serde(default)]
+        volume: Option<String>,
+        #[serde(default)]
+        storage_class: Option<String>,
+    },
+    /// The object setup created is still the same one (its uid): edited, not deleted and
+    /// recreated.
+    SameObject(Target),
+    /// A file the learner wrote holds what `kubectl <kubectl>` prints now, line by line with
+    /// spacing ignored.
+    FileMatchesKubectl { file: String, kubectl: String },
+    /// A container of a Pod (or of a workload's pod template) gets environment variable
+    /// `name` with `value`, however it is spelled: a literal, `valueFrom` a ConfigMap or Secret
+    /// key, or `envFrom` (with its prefix). `from` requires the source: `config_map`,
+    /// `secret` or `literal`.
+    EnvVar {
+        object: Target,
+        #[serde(default)]
+        container: Option<String>,
+        name: String,
+        value: String,
+        #[serde(default)]
+        from: Option<EnvSource>,
+    },
+    /// A container of a Pod (or of a workload's pod template) mounts, at `path`, a volume whose
+    /// definition includes `volume` (`{persistentVolumeClaim: {claimName: data}}`,
+    /// `{emptyDir: {}}`), read-only when asked.
+    Mount {
+        object: Target,
+        #[serde(default)]
+        container: Option<String>,
+        path: String,
+        volume: serde_json::Value,
+        #[serde(default)]
+        read_only: bool,
+    },
+    /// The API server admits `object` (a YAML manifest), asked with a server-side dry run, and
+    /// the object it would store meets the expectation at `path`: what admission (a LimitRange,
+    /// a PriorityClass) adds.
+    Admitted {
+        object: String,
+        path: String,
+        expect: Expect,
+    },
+    /// The API server refuses `object` (a YAML manifest) on a server-side dry run, with a
+    /// message that contains `reason`: what a ResourceQuota or a policy forbids.
+    Refused { object: String, reason: String },
+    /// The nodes a workload's pods may be scheduled on (its node name, node selector, required
+    /// node affinity, and the NoSchedule and NoExecute taints it does not tolerate) are exactly
+    /// `nodes`.
+    Placement { object: Target, nodes: Vec<String> },
+}
+
+/// An object a check reads. `api_version` may be left out for the kinds of `DEFAULT_VERSIONS`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Target {
+    #[serde(default)]
+    pub api_version: Option<String>,
+    pub kind: String,
+    #[serde(default)]
+    pub namespace: String,
+    pub name: String,
+}
+
+/// The apiVersion a lab may leave out, by kind.
+pub const DEFAULT_VERSIONS: &[(&str, &str)] = &[
+    ("Pod", "v1"),
+    ("Node", "v1"),
+    ("Namespace", "v1"),
+    ("ConfigMap", "v1"),
+    ("Secret", "v1"),
+    ("Service", "v1"),
+    ("ServiceAccount", "v1"),
+    ("PersistentVolume", "v1"),
+    ("PersistentVolumeClaim", "v1"),
+    ("LimitRange", "v1"),
+    ("ResourceQuota", "v1"),
+    ("Deployment", "apps/v1"),
+    ("ReplicaSet", "apps/v1"),
+    ("StatefulSet", "apps/v1"),
+    ("DaemonSet", "apps/v1"),
+    ("Job", "batch/v1"),
+    ("CronJob", "batch/v1"),
+    ("HorizontalPodAutoscaler", "autoscaling/v2"),
+    ("StorageClass", "storage.k8s.io/v1"),
+    ("PriorityClass", "scheduling.k8s.io/v1"),
+];
+
+impl Target {
+    /// The apiVersion given, or the usual one for the kind.
+    pub fn api_version(&self) -> Option<&str> {
+        self.api_version.as_deref().or_else(|| {
+            DEFAULT_VERSIONS
+                .iter()
+                .find(|(kind, _)| *kind == self.kind)
+                .map(|(_, version)| *version)
+        })
+    }
+}
+
+impl std::fmt::Display for Target {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.namespace.is_empty() {
+            write!(f, "{} {}", self.kind, self.name)
+        } else {
+            write!(f, "{} {}/{}", self.kind, self.namespace, self.name)
+        }
+    }
+}
+
+/// What a field must be.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum Expect {
+    /// Equal to this value (a number and its string spelling are equal).
+    Equals(serde_json::Value),
+    /// A string containing this text, a list with an item that includes this value, or an
+    /// object that includes it (every key of it, recursively).
+    Contains(serde_json::Value),
+    /// A string this regular expression matches whole.
+    Matches(String),
+    /// The same quantity as this one, however spelled (`1Gi` = `1024Mi`, `500m` = `0.5`).
+    Quantity(String),
+    /// Set to anything.
+    Present,
+    /// Not set.
+    Absent,
+}
+
+/// Pods spread across the values of a node label, no two values further apart than `max_skew`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Spread {
+    pub topology_key: String,
+    pub max_skew: u32,
+}
+
+/// Where an environment variable's value must come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EnvSource {
+    Literal,
+    ConfigMap,
+    Secret,
 }

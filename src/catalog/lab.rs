@@ -122,6 +122,68 @@ impl Lab {
             .collect()
     }
 
+    /// What is wrong with the objects the lab's steps and checks name: YAML that does not parse
+    /// into objects, a kind without an apiVersion, a key path that does not parse.
+    pub fn object_problems(&self) -> Vec<String> {
+        use super::check::Target;
+        let layout = super::NodeLayout::sandbox(
+            std::path::Path::new("/sandbox/node"),
+            super::Ports::KUBEADM,
+        );
+        let mut problems = Vec::new();
+        let mut yaml = |text: &str| match crate::engine::steps::documents(&layout, text) {
+            Ok(docs) => {
+                for doc in docs {
+                    if let Err(fault) = crate::engine::api::object::reference(&doc) {
+                        problems.push(fault.to_string());
+                    }
+                }
+            }
+            Err(fault) => problems.push(fault.to_string()),
+        };
+        let mut targets: Vec<&Target> = Vec::new();
+        let mut paths: Vec<&str> = Vec::new();
+        for step in self.every_step() {
+            match step {
+                Step::Apply(text) => yaml(text),
+                Step::KeepObject(target) => targets.push(target),
+                _ => {}
+            }
+        }
+        for check in self.every_check() {
+            match check {
+                Check::Field { object, path, .. } => {
+                    targets.push(object);
+                    paths.push(path);
+                }
+                Check::WorkloadPods { object, .. }
+                | Check::SameObject(object)
+                | Check::EnvVar { object, .. }
+                | Check::Mount { object, .. }
+                | Check::Placement { object, .. } => targets.push(object),
+                Check::Admitted { object, path, .. } => {
+                    yaml(object);
+                    paths.push(path);
+                }
+                Check::Refused { object, .. } => yaml(object),
+                _ => {}
+            }
+        }
+        for target in targets {
+            if target.api_version().is_none() {
+                problems.push(format!(
+                    "{target} needs an api_version: it is not a usual kind"
+                ));
+            }
+        }
+        for path in paths {
+            if let Err(e) = crate::engine::keypath::KeyPath::parse(path) {
+                problems.push(e.to_string());
+            }
+        }
+        problems
+    }
+
     pub fn expected_breaks(&self, variant: Option<&Variant>) -> Vec<ExpectBroken> {
         self.verify_broken
             .iter()

@@ -287,6 +287,13 @@ impl Catalog {
                 );
             }
         }
+        for reason in lab.object_problems() {
+            problem(
+                "setup",
+                reason,
+                "objects need apiVersion (optional for the usual kinds), kind and metadata.name",
+            );
+        }
         if lab.variants.is_empty() {
             if lab.solution.is_empty() {
                 problem(

@@ -56,6 +56,20 @@ impl Check {
             Check::EtcdHealthy => vec![Etcd],
             Check::PodPhase { .. } => vec![KubeApiserver, Etcd, KubeScheduler, Kubelet, Containerd],
             Check::CertValid { .. } | Check::FileKey { .. } | Check::Command(_) => Vec::new(),
+            // What the API server stores, as it stores it.
+            Check::Field { .. }
+            | Check::SameObject(_)
+            | Check::FileMatchesKubectl { .. }
+            | Check::EnvVar { .. }
+            | Check::Mount { .. }
+            | Check::Admitted { .. }
+            | Check::Refused { .. }
+            | Check::Placement { .. } => vec![KubeApiserver, Etcd],
+            // Controllers make the pods, the scheduler places them, and a PVC is bound by the
+            // controller-manager's volume controller.
+            Check::WorkloadPods { .. } | Check::Rollout { .. } | Check::ClaimBound { .. } => {
+                vec![KubeApiserver, Etcd, KubeControllerManager, KubeScheduler]
+            }
         }
     }
 }

@@ -108,6 +108,17 @@ pub enum Step {
         from_days: i64,
         to_days: i64,
     },
+    /// Creates or updates the objects of a YAML text (documents separated by `---`) with
+    /// server-side apply, as `kubectl apply --server-side` does. Reset deletes what it created
+    /// (a Namespace with everything in it) and puts back what it changed.
+    Apply(String),
+    /// Runs kubectl on the node with the admin kubeconfig, as a learner types it:
+    /// `kubectl: set image deployment/api api=registry.local/api:1.4.2 -n shop`.
+    Kubectl(String),
+    /// Changes nothing: has reset put the object back as it is now, or delete it if there is
+    /// none yet. For cluster-wide objects a solution creates (a PersistentVolume, a
+    /// PriorityClass): objects in a namespace setup created go with the namespace.
+    KeepObject(super::check::Target),
     /// Polls a check until it passes or the timeout ends (then the step fails).
     WaitFor { check: Check, timeout_seconds: u64 },
     /// Runs an argv on the node (never through a shell built from input).
@@ -174,6 +185,9 @@ impl Step {
             | Step::PatchObject { .. }
             | Step::DeleteObject { .. }
             | Step::WaitFor { .. }
+            | Step::Apply(_)
+            | Step::Kubectl(_)
+            | Step::KeepObject(_)
             | Step::Run(_) => StepPaths::default(),
         }
     }

@@ -50,6 +50,9 @@ async fn run_recorded(
             changes.record(backend, step).await.map_err(failed)?;
         }
         run_step(backend, step).await.map_err(failed)?;
+        if let Some(changes) = changes.as_deref_mut() {
+            changes.remember_uids(backend, step).await.map_err(failed)?;
+        }
     }
     Ok(())
 }
@@ -77,6 +80,9 @@ pub fn step_kind(step: &Step) -> &'static str {
         Step::DeleteObject { .. } => "delete_object",
         Step::MakeCert { .. } => "make_cert",
         Step::WaitFor { .. } => "wait_for",
+        Step::Apply(_) => "apply",
+        Step::Kubectl(_) => "kubectl",
+        Step::KeepObject(_) => "keep_object",
         Step::Run(_) => "run",
     }
 }
@@ -182,7 +188,63 @@ pub fn describe(step: &Step, layout: &crate::catalog::NodeLayout) -> String {
                 super::checks::describe(check)
             )
         }
+        Step::Apply(yaml) => {
+            let names = documents(layout, yaml)
+                .map(|docs| {
+                    docs.iter()
+                        .filter_map(|doc| super::api::object::reference(doc).ok())
+                        .map(|object| object.to_string())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                })
+                .unwrap_or_default();
+            format!("kubectl apply --server-side -f - ({names})")
+        }
+        Step::Kubectl(args) => format!("kubectl {}", r(args)),
+        Step::KeepObject(target) => format!("(ckalab keeps {target} as it is, for reset)"),
         Step::Run(argv) => argv.iter().map(|a| r(a)).collect::<Vec<_>>().join(" "),
+    }
+}
+
+/// The objects of a YAML text (documents separated by `---`), rendered as templates first.
+pub fn documents(
+    layout: &crate::catalog::NodeLayout,
+    yaml: &str,
+) -> Result<Vec<serde_json::Value>, Fault> {
+    let text = layout.render(yaml).map_err(Fault::Grader)?;
+    let docs: Vec<serde_json::Value> = serde_saphyr::from_multiple(&text)
+        .map_err(|e| Fault::grader(format!("the lab's YAML does not parse: {e}")))?;
+    Ok(docs.into_iter().filter(|doc| !doc.is_null()).collect())
+}
+
+/// Where kubeadm writes the cluster admin's kubeconfig, on every node ckalab drives.
+pub const ADMIN_KUBECONFIG: &str = "/etc/kubernetes/admin.conf";
+
+/// kubectl's argv for a command line as a learner types it, with the admin kubeconfig.
+pub fn kubectl_argv(args: &str) -> Result<Vec<String>, Fault> {
+    let words = crate::catalog::command_line::split(args)
+        .ok_or_else(|| Fault::grader(format!("the lab's kubectl line does not parse: {args}")))?;
+    Ok([
+        "kubectl".to_string(),
+        format!("--kubeconfig={ADMIN_KUBECONFIG}"),
+    ]
+    .into_iter()
+    .chain(words)
+    .collect())
+}
+
+/// Runs an argv on the node; a non-zero exit is the cluster's answer, with its stderr.
+pub async fn run_on_node(backend: &dyn Backend, argv: &[String]) -> Result<String, Fault> {
+    let output = backend.exec(argv, COMMAND_TIMEOUT).await?;
+    if output.status.success() {
+        Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+    } else {
+        Err(Fault::cluster(format!(
+            "`{}` exited with {}: {}",
+            argv.join(" "),
+            output.status,
+            String::from_utf8_lossy(&output.stderr).trim()
+        )))
     }
 }
 
@@ -329,18 +391,20 @@ async fn run_step(backend: &dyn Backend, step: &Step) -> Result<(), Fault> {
         }
         Step::Run(argv) => {
             let argv = argv.iter().map(|a| r(a)).collect::<Result<Vec<_>, _>>()?;
-            let output = backend.exec(&argv, COMMAND_TIMEOUT).await?;
-            if output.status.success() {
-                Ok(())
-            } else {
-                Err(Fault::cluster(format!(
-                    "`{}` exited with {}: {}",
-                    argv.join(" "),
-                    output.status,
-                    String::from_utf8_lossy(&output.stderr).trim()
-                )))
-            }
+            run_on_node(backend, &argv).await.map(drop)
         }
+        Step::Apply(yaml) => {
+            let client = backend.client().await?;
+            for doc in documents(layout, yaml)? {
+                super::api::object::apply(&client, &doc).await?;
+            }
+            Ok(())
+        }
+        Step::Kubectl(args) => run_on_node(backend, &kubectl_argv(&r(args)?)?)
+            .await
+            .map(drop),
+        // Recording it (before any step runs) was the whole point.
+        Step::KeepObject(_) => Ok(()),
     }
 }
 

@@ -21,6 +21,10 @@ pub struct UndoLog {
     /// Objects, in the order setup first touched them.
     #[serde(default)]
     objects: Vec<(ObjectRef, Option<serde_json::Value>)>,
+    /// The uid of each object setup applied, as it was when setup ended: a check tells an
+    /// edited object from one deleted and recreated.
+    #[serde(default)]
+    uids: Vec<(ObjectRef, String)>,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -65,15 +69,41 @@ impl UndoLog {
             };
             self.paths.insert(path, original);
         }
-        if let Some(object) = touched_object(step, layout)?
-            && !self.objects.iter().any(|(known, _)| known == &object)
-        {
+        for object in touched_objects(step, layout)? {
+            if self.objects.iter().any(|(known, _)| known == &object) {
+                continue;
+            }
             let client = backend.client().await?;
             let before = super::api::object::get(&client, &object).await?;
             let before = before.map(|found| restorable(&object, found));
             self.objects.push((object, before));
         }
         self.save(backend).await
+    }
+
+    /// Notes the uid of each object `step` applied, once it has run.
+    pub async fn remember_uids(&mut self, backend: &dyn Backend, step: &Step) -> Result<(), Fault> {
+        let Step::Apply(_) = step else {
+            return Ok(());
+        };
+        let client = backend.client().await?;
+        for object in touched_objects(step, backend.layout())? {
+            if let Some(found) = super::api::object::get(&client, &object).await?
+                && let Some(uid) = found.metadata.uid
+            {
+                self.uids.retain(|(known, _)| known != &object);
+                self.uids.push((object, uid));
+            }
+        }
+        self.save(backend).await
+    }
+
+    /// The uid an object had when setup ended, if setup applied it.
+    pub fn uid(&self, object: &ObjectRef) -> Option<&str> {
+        self.uids
+            .iter()
+            .find(|(known, _)| known == object)
+            .map(|(_, uid)| uid.as_str())
     }
 
     async fn save(&self, backend: &dyn Backend) -> Result<(), Fault> {
@@ -114,12 +144,19 @@ impl UndoLog {
             return Ok(0);
         }
         // Newest first, so an object setup made from another goes before it.
+        let mut deleted = Vec::new();
         for (object, before) in self.objects.into_iter().rev() {
             match before {
                 Some(manifest) => backend.put_object(&manifest).await?,
-                None => backend.delete_object(&object).await?,
+                None => {
+                    backend.delete_object(&object).await?;
+                    deleted.push(object);
+                }
             }
         }
+        // A namespace takes its objects with it, and a next setup must not find it
+        // Terminating: wait until every deleted object is gone.
+        wait_gone(backend, &deleted).await?;
         backend.remove(DIR).await?;
         Ok(count)
     }
@@ -156,11 +193,56 @@ fn restorable(object: &ObjectRef, found: kube::core::DynamicObject) -> serde_jso
     value
 }
 
-/// The object a step creates, changes or deletes.
-fn touched_object(
+/// How long reset waits for the objects it deleted (a namespace's included) to be gone.
+const DELETION_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(120);
+
+async fn wait_gone(backend: &dyn Backend, objects: &[ObjectRef]) -> Result<(), Fault> {
+    if objects.is_empty() {
+        return Ok(());
+    }
+    let client = backend.client().await?;
+    let deadline = tokio::time::Instant::now() + DELETION_TIMEOUT;
+    for object in objects {
+        while super::api::object::get(&client, object).await?.is_some() {
+            if tokio::time::Instant::now() >= deadline {
+                return Err(Fault::cluster(format!(
+                    "{object} is still there {} s after it was deleted",
+                    DELETION_TIMEOUT.as_secs()
+                )));
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        }
+    }
+    Ok(())
+}
+
+/// The objects a step creates, changes or deletes.
+fn touched_objects(
     step: &Step,
     layout: &crate::catalog::NodeLayout,
-) -> Result<Option<ObjectRef>, Fault> {
+) -> Result<Vec<ObjectRef>, Fault> {
+    match step {
+        Step::Apply(yaml) => {
+            return super::steps::documents(layout, yaml)?
+                .iter()
+                .map(super::api::object::reference)
+                .collect();
+        }
+        Step::KeepObject(target) => {
+            let api_version = target.api_version().ok_or_else(|| {
+                Fault::grader(format!("the lab names no apiVersion for {target}"))
+            })?;
+            return super::steps::object_ref(
+                layout,
+                api_version,
+                &target.kind,
+                &target.namespace,
+                &target.name,
+            )
+            .map(|object| vec![object]);
+        }
+        _ => {}
+    }
     let (api_version, kind, namespace, name) = match step {
         Step::PutObject {
             api_version,
@@ -182,9 +264,9 @@ fn touched_object(
             namespace,
             name,
         } => (api_version, kind, namespace, name),
-        _ => return Ok(None),
+        _ => return Ok(Vec::new()),
     };
-    super::steps::object_ref(layout, api_version, kind, namespace, name).map(Some)
+    super::steps::object_ref(layout, api_version, kind, namespace, name).map(|object| vec![object])
 }
 
 #[cfg(test)]

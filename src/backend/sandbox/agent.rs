@@ -40,6 +40,8 @@ const TICK: Duration = Duration::from_millis(200);
 const KUBELET_RESTART: Duration = Duration::from_secs(1);
 /// containerd.service's RestartSec.
 const CONTAINERD_RESTART: Duration = Duration::from_secs(5);
+/// How often the storage provisioner looks for claims to serve.
+const PROVISION_INTERVAL: Duration = Duration::from_secs(1);
 /// Crash-loop back-off of static pods: shorter than the kubelet's 10 s so labs stay brisk.
 const BACKOFF_START: Duration = Duration::from_secs(2);
 const BACKOFF_MAX: Duration = Duration::from_secs(20);
@@ -65,6 +67,18 @@ pub fn run(node_dir: PathBuf) -> std::io::Result<()> {
             tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())?;
         agent.start_containerd().await;
         agent.start_kubelet();
+        // kind's default StorageClass and its provisioner; failures (the API server starting)
+        // are retried at the next round.
+        let mut storage = super::provisioner::Provisioner::new(
+            agent.host("/etc/kubernetes/super-admin.conf"),
+            agent.host("/var/lib/ckalab/default-storage-class"),
+        );
+        tokio::spawn(async move {
+            loop {
+                let _ = storage.tick().await;
+                tokio::time::sleep(PROVISION_INTERVAL).await;
+            }
+        });
         loop {
             agent.tick().await;
             tokio::select! {

@@ -10,6 +10,7 @@ pub mod journal;
 mod kubeadm;
 pub mod pods;
 mod probe;
+mod provisioner;
 pub mod shell;
 pub mod state;
 pub mod workers;

@@ -109,6 +109,73 @@ fn dynamic(manifest: &serde_json::Value) -> Result<DynamicObject, Fault> {
         .map_err(|e| Fault::grader(format!("the lab's object is not a Kubernetes object: {e}")))
 }
 
+/// Creates or updates an object with server-side apply, as `kubectl apply --server-side
+/// --force-conflicts` does, and returns it as the API server stored it.
+pub async fn apply(client: &Client, manifest: &serde_json::Value) -> Result<DynamicObject, Fault> {
+    let object = reference(manifest)?;
+    api(client, &object)
+        .await?
+        .patch(
+            &object.name,
+            &PatchParams::apply(FIELD_MANAGER).force(),
+            &Patch::Apply(manifest),
+        )
+        .await
+        .map_err(|err| fault(&err).context(format!("applying {object}")))
+}
+
+/// The field manager ckalab's own changes are recorded under.
+const FIELD_MANAGER: &str = "ckalab";
+
+/// Asks the API server to create an object without storing it (a server-side dry run), so every
+/// admission step runs: the object as it would be stored, or the API server's reason to refuse
+/// it.
+pub async fn dry_run_create(
+    client: &Client,
+    manifest: &serde_json::Value,
+) -> Result<Result<DynamicObject, String>, Fault> {
+    let object = reference(manifest)?;
+    let params = PostParams {
+        dry_run: true,
+        field_manager: Some(FIELD_MANAGER.into()),
+    };
+    match api(client, &object)
+        .await?
+        .create(&params, &dynamic(manifest)?)
+        .await
+    {
+        Ok(admitted) => Ok(Ok(admitted)),
+        Err(kube::Error::Api(status)) => Ok(Err(status.message)),
+        Err(err) => Err(fault(&err)),
+    }
+}
+
+/// Lists the objects of a kind (in a namespace, when it is namespaced and one is given),
+/// optionally by label selector.
+pub async fn list(
+    client: &Client,
+    api_version: &str,
+    kind: &str,
+    namespace: &str,
+    label_selector: Option<&str>,
+) -> Result<Vec<DynamicObject>, Fault> {
+    let (resource, scope) = resource(client, api_version, kind).await?;
+    let api: Api<DynamicObject> = match scope {
+        Scope::Namespaced if !namespace.is_empty() => {
+            Api::namespaced_with(client.clone(), namespace, &resource)
+        }
+        _ => Api::all_with(client.clone(), &resource),
+    };
+    let mut params = kube::api::ListParams::default();
+    if let Some(selector) = label_selector {
+        params = params.labels(selector);
+    }
+    api.list(&params)
+        .await
+        .map(|list| list.items)
+        .map_err(|err| fault(&err))
+}
+
 /// Changes an object with a JSON merge patch.
 pub async fn patch(
     client: &Client,

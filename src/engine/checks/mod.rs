@@ -4,17 +4,28 @@
 
 mod apiserver_ready;
 mod cert_valid;
+mod claim_bound;
 mod command;
+mod env_var;
 mod etcd_healthy;
+mod expect;
+mod field;
 mod file_key;
+mod file_matches;
 mod kubelet_runtime;
+mod mount;
 mod node_ready;
+mod object;
 mod object_exists;
+pub mod placement;
 mod pod_phase;
+mod rollout;
+mod same_object;
 mod service_active;
 mod static_pod_running;
 #[cfg(test)]
 mod tests;
+pub mod workload_pods;
 
 use super::cluster::Backend;
 use super::verdict::{CheckResult, Report};
@@ -48,6 +59,32 @@ pub fn describe(check: &Check) -> String {
         } => format!("pod {namespace}/{name} is {phase}"),
         Check::FileKey { file, key, .. } => format!("{key} in {}", file_name(file)),
         Check::Command(argv) => format!("`{}` succeeds", argv.join(" ")),
+        Check::Field {
+            about: Some(about), ..
+        } => about.clone(),
+        Check::Field { object, path, .. } => format!("{path} of {object}"),
+        Check::WorkloadPods { object, ready, .. } => {
+            format!("{object} runs {ready} Ready pod(s) as asked")
+        }
+        Check::Rollout {
+            namespace, name, ..
+        } => {
+            format!("the rollout of deployment {namespace}/{name} is complete")
+        }
+        Check::ClaimBound {
+            namespace, name, ..
+        } => format!("PVC {namespace}/{name} is Bound"),
+        Check::SameObject(object) => format!("{object} was edited, not recreated"),
+        Check::FileMatchesKubectl { file, kubectl } => {
+            format!("{file} holds what `kubectl {kubectl}` prints")
+        }
+        Check::EnvVar { object, name, .. } => format!("{object} gets {name}"),
+        Check::Mount { object, path, .. } => format!("{object} mounts {path}"),
+        Check::Admitted { path, .. } => format!("a new object is admitted with {path} as asked"),
+        Check::Refused { reason, .. } => format!("a new object is refused ({reason})"),
+        Check::Placement { object, nodes } => {
+            format!("{object}'s pods can only be placed on {}", nodes.join(", "))
+        }
     }
 }
 
@@ -112,5 +149,76 @@ pub async fn grade(backend: &dyn Backend, check: &Check) -> CheckResult {
                 Err(e) => CheckResult::invalid(&name, e),
             }
         }
+        Check::Field {
+            object,
+            path,
+            expect,
+            ..
+        } => field::grade(backend, &name, object, path, expect).await,
+        Check::WorkloadPods {
+            object,
+            ready,
+            on_nodes,
+            node_labels,
+            image,
+            distinct_nodes,
+            spread,
+        } => {
+            let wanted = workload_pods::Wanted {
+                ready: *ready,
+                on_nodes,
+                node_labels,
+                image: image.as_deref(),
+                distinct_nodes: *distinct_nodes,
+                spread: spread.as_ref(),
+            };
+            workload_pods::grade(backend, &name, object, &wanted).await
+        }
+        Check::Rollout {
+            namespace,
+            name: deployment,
+            min_revision,
+        } => rollout::grade(backend, &name, namespace, deployment, *min_revision).await,
+        Check::ClaimBound {
+            namespace,
+            name: claim,
+            volume,
+            storage_class,
+        } => {
+            let (volume, class) = (volume.as_deref(), storage_class.as_deref());
+            claim_bound::grade(backend, &name, namespace, claim, volume, class).await
+        }
+        Check::SameObject(object) => same_object::grade(backend, &name, object).await,
+        Check::FileMatchesKubectl { file, kubectl } => match (render(file), render(kubectl)) {
+            (Ok(file), Ok(kubectl)) => file_matches::grade(backend, &name, &file, &kubectl).await,
+            (Err(e), _) | (_, Err(e)) => CheckResult::invalid(&name, e),
+        },
+        Check::EnvVar {
+            object,
+            container,
+            name: variable,
+            value,
+            from,
+        } => {
+            let container = container.as_deref();
+            env_var::grade(backend, &name, object, container, variable, value, *from).await
+        }
+        Check::Mount {
+            object,
+            container,
+            path,
+            volume,
+            read_only,
+        } => {
+            let container = container.as_deref();
+            mount::grade(backend, &name, object, container, path, volume, *read_only).await
+        }
+        Check::Admitted {
+            object,
+            path,
+            expect,
+        } => field::admitted(backend, &name, object, path, expect).await,
+        Check::Refused { object, reason } => field::refused(backend, &name, object, reason).await,
+        Check::Placement { object, nodes } => placement::grade(backend, &name, object, nodes).await,
     }
 }
