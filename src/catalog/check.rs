@@ -4,11 +4,11 @@
 
 use std::collections::BTreeMap;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::step::core_v1;
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum Check {
     /// A unit (`containerd`, `kubelet`, `etcd`) is running.
@@ -146,7 +146,7 @@ pub enum Check {
 }
 
 /// An object a check reads. `api_version` may be left out for the kinds of `DEFAULT_VERSIONS`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Target {
     #[serde(default)]
@@ -204,7 +204,7 @@ impl std::fmt::Display for Target {
 }
 
 /// What a field must be.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum Expect {
     /// Equal to this value (a number and its string spelling are equal).
@@ -223,7 +223,7 @@ pub enum Expect {
 }
 
 /// Pods spread across the values of a node label, no two values further apart than `max_skew`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Spread {
     pub topology_key: String,
@@ -231,7 +231,7 @@ pub struct Spread {
 }
 
 /// Where an environment variable's value must come from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum EnvSource {
     Literal,

@@ -21,6 +21,9 @@ pub struct NodeLayout {
     pub kubelet_endpoint_file: String,
     /// The node in a learner's words, with the versions that decide the above.
     pub description: String,
+    /// The worker nodes' names, `{{ worker1 }}` and `{{ worker2 }}` in templates: `node01` and
+    /// `node02` on the sandbox, kind's `<cluster>-worker` and `<cluster>-worker2`.
+    pub workers: [String; 2],
 }
 
 use crate::kubelet::{CONFIG_FILE as KUBELET_CONFIG, FLAGS_FILE as KUBEADM_FLAGS};
@@ -79,6 +82,7 @@ impl NodeLayout {
             description: format!(
                 "ckalab's kind cluster (Kubernetes 1.{k8s_minor}, etcd 3.{etcd_minor})"
             ),
+            workers: [format!("{cluster}-worker"), format!("{cluster}-worker2")],
         }
     }
 
@@ -94,11 +98,15 @@ impl NodeLayout {
             etcd_restore_tool: "etcdutl".to_string(),
             kubelet_endpoint_file: KUBELET_CONFIG.to_string(),
             description: "the sandbox node (a Kubernetes 1.35 layout, etcd 3.6)".to_string(),
+            workers: crate::backend::sandbox::workers::WORKERS.map(|(name, _)| name.to_string()),
         }
     }
 
     /// Renders a template (a task text, a step field) with this layout.
     pub fn render(&self, template: &str) -> Result<String, String> {
+        if !template.contains("{{") && !template.contains("{%") {
+            return Ok(template.to_string());
+        }
         let mut context = tera::Context::new();
         context.insert("backend", &self.backend);
         context.insert("node", &self.node_name);
@@ -106,6 +114,8 @@ impl NodeLayout {
         context.insert("ports", &self.ports);
         context.insert("etcd_restore_tool", &self.etcd_restore_tool);
         context.insert("kubelet_endpoint_file", &self.kubelet_endpoint_file);
+        context.insert("worker1", &self.workers[0]);
+        context.insert("worker2", &self.workers[1]);
         // tera's top-level message is vague ("failed to render"); its sources say why.
         tera::Tera::one_off(template, &context, false)
             .map_err(|err| crate::error::with_causes(&err))

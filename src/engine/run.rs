@@ -11,15 +11,23 @@ use crate::catalog::check::Check;
 use crate::catalog::lab::Variant;
 
 /// What makes a node healthy: containerd and the kubelet active (a kubelet that just died
-/// leaves the Node Ready for the grace period), the Node Ready, etcd healthy, and the API
-/// server answering.
-fn healthy_checks() -> [Check; 5] {
+/// leaves the Node Ready for the grace period), the Node Ready, etcd healthy, the API server
+/// answering, and the controller-manager at work: until it has made the `default`
+/// ServiceAccount, no pod can be created.
+fn healthy_checks() -> [Check; 6] {
     [
         Check::ServiceActive("containerd".into()),
         Check::ServiceActive("kubelet".into()),
         Check::NodeReady,
         Check::EtcdHealthy,
         Check::ApiserverReady,
+        Check::ObjectExists {
+            api_version: "v1".into(),
+            kind: "ServiceAccount".into(),
+            namespace: "default".into(),
+            name: "default".into(),
+            data: Default::default(),
+        },
     ]
 }
 

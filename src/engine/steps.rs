@@ -397,6 +397,10 @@ async fn run_step(backend: &dyn Backend, step: &Step) -> Result<(), Fault> {
             let client = backend.client().await?;
             for doc in documents(layout, yaml)? {
                 super::api::object::apply(&client, &doc).await?;
+                if doc["kind"] == "Namespace" {
+                    let name = doc["metadata"]["name"].as_str().unwrap_or_default();
+                    default_service_account(&client, name).await?;
+                }
             }
             Ok(())
         }
@@ -406,6 +410,27 @@ async fn run_step(backend: &dyn Backend, step: &Step) -> Result<(), Fault> {
         // Recording it (before any step runs) was the whole point.
         Step::KeepObject(_) => Ok(()),
     }
+}
+
+/// Waits until the controller-manager has made a new namespace's `default` ServiceAccount: until
+/// then the API server refuses every pod in it.
+async fn default_service_account(client: &kube::Client, namespace: &str) -> Result<(), Fault> {
+    let account = ObjectRef {
+        api_version: "v1".into(),
+        kind: "ServiceAccount".into(),
+        namespace: namespace.into(),
+        name: "default".into(),
+    };
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    while super::api::object::get(client, &account).await?.is_none() {
+        if tokio::time::Instant::now() >= deadline {
+            return Err(Fault::cluster(format!(
+                "namespace {namespace} has no default ServiceAccount after 60 s: is the controller-manager running?"
+            )));
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    Ok(())
 }
 
 /// Issues a new certificate for an existing key the way `kubeadm certs renew` does: the
@@ -477,7 +502,7 @@ async fn edit_file(
 }
 
 /// Strings inside a JSON value are templates too.
-fn render_value(
+pub fn render_value(
     layout: &crate::catalog::NodeLayout,
     value: &serde_json::Value,
 ) -> Result<serde_json::Value, String> {

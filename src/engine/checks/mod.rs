@@ -88,6 +88,13 @@ pub fn describe(check: &Check) -> String {
     }
 }
 
+/// The check with every string rendered as a template with the node's layout.
+fn rendered(check: &Check, layout: &crate::catalog::NodeLayout) -> Result<Check, String> {
+    let value = serde_json::to_value(check).map_err(|e| e.to_string())?;
+    let value = crate::engine::steps::render_value(layout, &value)?;
+    serde_json::from_value(value).map_err(|e| e.to_string())
+}
+
 fn file_name(path: &str) -> &str {
     path.rsplit('/').next().unwrap_or(path)
 }
@@ -102,6 +109,11 @@ pub async fn grade_all(backend: &dyn Backend, checks: &[Check]) -> Report {
 }
 
 pub async fn grade(backend: &dyn Backend, check: &Check) -> CheckResult {
+    // Every string of a check is a template: `{{ worker1 }}` is this cluster's first worker.
+    let check = &match rendered(check, backend.layout()) {
+        Ok(check) => check,
+        Err(e) => return CheckResult::invalid(&describe(check), e),
+    };
     let name = describe(check);
     let render = |text: &str| backend.layout().render(text);
     match check {
