@@ -137,10 +137,12 @@ impl Home {
             }
             Err(std::fs::TryLockError::Error(e)) => return Err(create(e)),
         }
-        // Who holds it, for the next command's message.
+        // Who holds it, for the next command's message: in one write, so a reader never sees
+        // half of it (`write!` writes piece by piece).
         let _ = file.set_len(0);
         let _ = file.rewind();
-        let _ = write!(file, "`ckalab {command}` (pid {})", std::process::id());
+        let holder = format!("`ckalab {command}` (pid {})", std::process::id());
+        let _ = file.write_all(holder.as_bytes());
         Ok(HomeLock { _file: file })
     }
 

@@ -62,6 +62,9 @@ struct Case {
     no_near_miss: bool,
     /// The lab's and the variant's `learner_fixes`: command lines typed in `ckalab shell`.
     learner_fixes: Vec<String>,
+    /// What reset must leave absent, as kubectl names it (`namespace/ml`): the namespaces setup
+    /// applies and the objects its `keep_object` steps name.
+    made: Vec<String>,
 }
 
 impl Case {
@@ -196,6 +199,34 @@ fn read_lab(folder: &Path, id: &str) -> Result<(Vec<String>, Vec<Case>), String>
             .unwrap_or_default()
     };
     let no_steps = |owner: &Value| owner["near_miss"].as_array().is_none_or(Vec::is_empty);
+    let made = |owner: &Value| -> Vec<String> {
+        let mut made = Vec::new();
+        for step in owner["setup"].as_array().into_iter().flatten() {
+            if let Some(yaml) = step["apply"].as_str() {
+                let docs: Vec<Value> = serde_saphyr::from_multiple(yaml).unwrap_or_default();
+                made.extend(
+                    docs.iter()
+                        .filter(|d| d["kind"] == "Namespace")
+                        .filter_map(|d| {
+                            d["metadata"]["name"]
+                                .as_str()
+                                .map(|n| format!("namespace/{n}"))
+                        }),
+                );
+            }
+            let kept = &step["keep_object"];
+            if let (Some(kind), Some(name)) = (kept["kind"].as_str(), kept["name"].as_str())
+                && !name.contains("{{")
+            {
+                let namespace = kept["namespace"]
+                    .as_str()
+                    .map(|ns| format!(" -n {ns}"))
+                    .unwrap_or_default();
+                made.push(format!("{}/{name}{namespace}", kind.to_lowercase()));
+            }
+        }
+        made
+    };
 
     let backends = strings(&lab["backends"]);
     if backends.is_empty() {
@@ -209,6 +240,7 @@ fn read_lab(folder: &Path, id: &str) -> Result<(Vec<String>, Vec<Case>), String>
             reasons: reasons(&lab),
             no_near_miss: no_steps(&lab),
             learner_fixes: strings(&lab["learner_fixes"]),
+            made: made(&lab),
         }]
     } else {
         variants
@@ -226,6 +258,7 @@ fn read_lab(folder: &Path, id: &str) -> Result<(Vec<String>, Vec<Case>), String>
                         .into_iter()
                         .chain(strings(&variant["learner_fixes"]))
                         .collect(),
+                    made: made(&lab).into_iter().chain(made(variant)).collect(),
                 })
             })
             .collect::<Result<_, String>>()?
@@ -299,6 +332,15 @@ fn sandbox_cycle(case: &Case) -> Result<(), Failed> {
         "crictl ps | grep -q kube-apiserver && systemctl is-active kubelet",
     ])?
     .success("the node after reset runs kube-apiserver and the kubelet")?;
+    // What the lab and the learner made is gone: the lab's namespaces, with everything in
+    // them, and the cluster-wide objects it keeps.
+    for object in &case.made {
+        node.run(&["shell", "-c", &format!("kubectl get {object}")])?
+            .exit(
+                1,
+                &format!("kubectl get {object} after reset (it must be gone)"),
+            )?;
+    }
 
     // 6. Stop: nothing the node ran survives.
     let after = node.processes()?;

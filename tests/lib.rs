@@ -26,6 +26,15 @@ pub fn repo_root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// How many labs the repository ships: one folder with a lab.yaml each.
+pub fn lab_folders() -> usize {
+    std::fs::read_dir(repo_root().join("labs"))
+        .expect("labs/")
+        .flatten()
+        .filter(|e| e.path().join("lab.yaml").is_file())
+        .count()
+}
+
 /// One isolated learner: a temporary `CKALAB_HOME`, no colour, a fixed width.
 pub struct Test {
     home: TempDir,

@@ -132,13 +132,23 @@ pub enum Check {
     /// the object it would store meets the expectation at `path`: what admission (a LimitRange,
     /// a PriorityClass) adds.
     Admitted {
+        /// What the probe shows, for the learner ("a container without resources gets a 100m
+        /// CPU request"); else a generic sentence.
+        #[serde(default)]
+        about: Option<String>,
         object: String,
         path: String,
         expect: Expect,
     },
     /// The API server refuses `object` (a YAML manifest) on a server-side dry run, with a
     /// message that contains `reason`: what a ResourceQuota or a policy forbids.
-    Refused { object: String, reason: String },
+    Refused {
+        /// What the probe shows, for the learner ("a pod asking for 3 CPUs is refused").
+        #[serde(default)]
+        about: Option<String>,
+        object: String,
+        reason: String,
+    },
     /// The nodes a workload's pods may be scheduled on (its node name, node selector, required
     /// node affinity, and the NoSchedule and NoExecute taints it does not tolerate) are exactly
     /// `nodes`.

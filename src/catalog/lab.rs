@@ -31,6 +31,10 @@ pub struct Lab {
     /// `Check::needs`).
     #[serde(default)]
     pub needs: Vec<super::part::Part>,
+    /// What the sandbox's simulated workers cannot show for this lab (a probe that never runs,
+    /// an autoscaler without metrics): there it grades the configuration only. `show` says so.
+    #[serde(default)]
+    pub configuration_only: Option<String>,
     /// How the breakage looks from outside, without saying what was broken (cold diagnosis).
     pub symptom: String,
     /// The task text: a tera template rendered with the backend's real paths, ports and names.

@@ -20,6 +20,8 @@ pub enum Part {
     KubeControllerManager,
     KubeScheduler,
     Coredns,
+    /// The worker nodes taking pods: a taint or a cordon on one keeps other labs' pods away.
+    Workers,
 }
 
 impl Part {
@@ -68,7 +70,13 @@ impl Check {
             // Controllers make the pods, the scheduler places them, and a PVC is bound by the
             // controller-manager's volume controller.
             Check::WorkloadPods { .. } | Check::Rollout { .. } | Check::ClaimBound { .. } => {
-                vec![KubeApiserver, Etcd, KubeControllerManager, KubeScheduler]
+                vec![
+                    KubeApiserver,
+                    Etcd,
+                    KubeControllerManager,
+                    KubeScheduler,
+                    Workers,
+                ]
             }
         }
     }
@@ -110,6 +118,8 @@ mod tests {
             ("cri-plugin-disabled", "apiserver-flags"),
             ("runtime-endpoint", "expired-certs"),
             ("etcd-restore", "expired-certs"),
+            // A tainted worker keeps the other labs' pods away.
+            ("taint-toleration", "rollout-undo"),
         ] {
             assert!(lab(a).conflicts_with(lab(b)), "{a} and {b}");
             assert!(lab(b).conflicts_with(lab(a)), "symmetric: {b} and {a}");

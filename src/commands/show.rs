@@ -29,6 +29,9 @@ struct ShowJson<'a> {
     symptom: &'a str,
     task: &'a str,
     hints: usize,
+    /// Why the sandbox grades only the configuration, when it does.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    configuration_only: Option<&'a str>,
 }
 
 pub fn run(ui: &mut Ui, args: ShowArgs) -> Result<ExitStatus> {
@@ -51,6 +54,7 @@ pub fn run(ui: &mut Ui, args: ShowArgs) -> Result<ExitStatus> {
             symptom: lab.symptom.trim(),
             task: task.trim(),
             hints: lab.hints.len(),
+            configuration_only: lab.configuration_only.as_deref().map(str::trim),
         })?;
         return Ok(ExitStatus::Success);
     }
@@ -65,6 +69,14 @@ pub fn run(ui: &mut Ui, args: ShowArgs) -> Result<ExitStatus> {
     )))?;
     if !lab.backends.contains(&BackendKind::Sandbox) {
         ui.line(ui.dim(format!("Runs on kind only: {SANDBOX_LIMITS}.")))?;
+    }
+    if let Some(why) = &lab.configuration_only
+        && lab.backends.contains(&BackendKind::Sandbox)
+    {
+        ui.line(ui.dim(format!(
+            "On the sandbox this lab grades configuration only, not behaviour: {}",
+            why.trim()
+        )))?;
     }
     ui.line("")?;
     ui.line(ui.bold("What you would see"))?;

@@ -102,6 +102,9 @@ mod tests {
     use crate::engine::testing::{FakeBackend, Reply, mock_client};
 
     const NODE_READY: &str = include_str!("../../tests/fixtures/kube/node-ready.json");
+    const DISCOVERY: &str = include_str!("../../tests/fixtures/kube/api-v1.json");
+    const SERVICE_ACCOUNT: &str = r#"{"apiVersion":"v1","kind":"ServiceAccount",
+        "metadata":{"name":"default","namespace":"default","uid":"u"}}"#;
 
     fn ready_cluster() -> kube::Client {
         mock_client(vec![
@@ -110,6 +113,11 @@ mod tests {
                 Reply::Answer(StatusCode::OK, NODE_READY),
             ),
             ("/readyz", Reply::Answer(StatusCode::OK, "ok")),
+            ("/api/v1", Reply::Answer(StatusCode::OK, DISCOVERY)),
+            (
+                "/api/v1/namespaces/default/serviceaccounts/default",
+                Reply::Answer(StatusCode::OK, SERVICE_ACCOUNT),
+            ),
         ])
     }
 

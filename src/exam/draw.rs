@@ -169,8 +169,19 @@ mod tests {
                     );
                 }
             }
-            // Every seed lab conflicts with every other on one node: one task fits.
-            assert_eq!(drawn.len(), 1);
+            // The five node-level seed labs conflict with each other: one of them fits.
+            let seeds = [
+                "cri-plugin-disabled",
+                "runtime-endpoint",
+                "apiserver-flags",
+                "expired-certs",
+                "etcd-restore",
+            ];
+            let node_level = drawn
+                .iter()
+                .filter(|t| seeds.contains(&t.lab_id.as_str()))
+                .count();
+            assert!(node_level <= 1, "seed {seed}: {drawn:?}");
         }
     }
 
@@ -185,9 +196,26 @@ mod tests {
     }
 
     #[test]
+    fn an_exam_draws_every_domain_that_has_labs() {
+        let catalog = catalog();
+        let drawn: Vec<Domain> = (0..10)
+            .flat_map(|seed| draw_all(&catalog, false, seed, 16))
+            .map(|task| catalog.lab(&task.lab_id).expect("lab").domain)
+            .collect();
+        for domain in Domain::ALL {
+            let has_labs = catalog
+                .labs()
+                .iter()
+                .any(|lab| lab.domain == domain && lab.backends.contains(&BackendKind::Sandbox));
+            assert_eq!(drawn.contains(&domain), has_labs, "{domain}");
+        }
+        assert!(drawn.contains(&Domain::WorkloadsScheduling) && drawn.contains(&Domain::Storage));
+    }
+
+    #[test]
     fn weights_follow_the_cka_domains() {
-        // Over many seeds, the first task's domain follows the weights of the domains that
-        // have labs (troubleshooting 30 vs cluster architecture 25).
+        // Over many seeds, the first task's domain follows the CKA weights (troubleshooting
+        // 30%).
         let catalog = catalog();
         let troubleshooting = (0..2000)
             .filter(|&seed| {
@@ -196,9 +224,21 @@ mod tests {
             })
             .count();
         let share = troubleshooting as f64 / 2000.0;
+        // A domain without labs gives its weight to the others.
+        let weighed: u32 = Domain::ALL
+            .into_iter()
+            .filter(|d| {
+                catalog
+                    .labs()
+                    .iter()
+                    .any(|lab| lab.domain == *d && lab.backends.contains(&BackendKind::Sandbox))
+            })
+            .map(Domain::exam_weight)
+            .sum();
+        let expected = 30.0 / f64::from(weighed);
         assert!(
-            (0.50..0.60).contains(&share),
-            "troubleshooting share {share}"
+            (share - expected).abs() < 0.04,
+            "troubleshooting share {share}, expected {expected}"
         );
     }
 }

@@ -80,6 +80,12 @@ pub fn describe(check: &Check) -> String {
         }
         Check::EnvVar { object, name, .. } => format!("{object} gets {name}"),
         Check::Mount { object, path, .. } => format!("{object} mounts {path}"),
+        Check::Admitted {
+            about: Some(about), ..
+        }
+        | Check::Refused {
+            about: Some(about), ..
+        } => about.clone(),
         Check::Admitted { path, .. } => format!("a new object is admitted with {path} as asked"),
         Check::Refused { reason, .. } => format!("a new object is refused ({reason})"),
         Check::Placement { object, nodes } => {
@@ -229,8 +235,11 @@ pub async fn grade(backend: &dyn Backend, check: &Check) -> CheckResult {
             object,
             path,
             expect,
+            ..
         } => field::admitted(backend, &name, object, path, expect).await,
-        Check::Refused { object, reason } => field::refused(backend, &name, object, reason).await,
+        Check::Refused { object, reason, .. } => {
+            field::refused(backend, &name, object, reason).await
+        }
         Check::Placement { object, nodes } => placement::grade(backend, &name, object, nodes).await,
     }
 }

@@ -304,3 +304,54 @@ pub fn not_ready_reason(pod: &Pod) -> String {
         .trim()
         .to_string()
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn a_selector_is_written_in_the_query_syntax() {
+        let selector = json!({
+            "matchLabels": {"app": "web"},
+            "matchExpressions": [
+                {"key": "tier", "operator": "In", "values": ["a", "b"]},
+                {"key": "canary", "operator": "DoesNotExist"},
+            ],
+        });
+        assert_eq!(
+            label_selector(&selector).as_deref(),
+            Some("app=web,tier in (a,b),!canary")
+        );
+        assert_eq!(label_selector(&json!({})), None);
+    }
+
+    #[test]
+    fn the_skew_counts_every_domain_even_an_empty_one() {
+        let labels: BTreeMap<String, BTreeMap<String, String>> =
+            [("node01", "zone-a"), ("node02", "zone-b")]
+                .into_iter()
+                .map(|(node, zone)| {
+                    let labels = [("topology.kubernetes.io/zone".to_string(), zone.to_string())];
+                    (node.to_string(), labels.into_iter().collect())
+                })
+                .collect();
+        let spread = Spread {
+            topology_key: "topology.kubernetes.io/zone".into(),
+            max_skew: 1,
+        };
+        let on = |nodes: &[&str]| nodes.iter().map(|n| n.to_string()).collect::<Vec<_>>();
+        assert!(
+            skew(
+                &labels,
+                &on(&["node01", "node02", "node01", "node02"]),
+                &spread
+            )
+            .is_ok()
+        );
+        let err = skew(&labels, &on(&["node01", "node01"]), &spread).expect_err("all in one zone");
+        assert!(err.contains("a skew of 2"), "{err}");
+        assert!(skew(&labels, &on(&["controlplane"]), &spread).is_err());
+    }
+}
