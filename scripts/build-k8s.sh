@@ -123,13 +123,30 @@ kwok() {
     build kwok "$KWOK_VERSION" "kwok=sigs.k8s.io/kwok/cmd/kwok"
 }
 
+# The Gateway API's standard CRDs (GatewayClass, Gateway, HTTPRoute, ...) from its module at
+# the pinned release, for the networking labs to install: no network at lab time.
+extra_helm() {
+    local src f
+    src=$(cd "$GOBUILD/helm" && go mod download -json "sigs.k8s.io/gateway-api@$GATEWAY_API_VERSION" |
+        sed -n 's/^\t"Dir": "\(.*\)",$/\1/p') || return 1
+    [ -d "$src/config/crd/standard" ] || return 1
+    for f in "$src"/config/crd/standard/*.yaml; do
+        printf -- '---\n' && cat "$f" || return 1
+    done >"$1/gateway-api-standard.yaml"
+}
+
+helm() {
+    FLAGS=("-ldflags=-s -w -X helm.sh/helm/v3/internal/version.version=$HELM_VERSION")
+    build helm "$HELM_VERSION" "helm=helm.sh/helm/v3/cmd/helm"
+}
+
 families=("$@")
-[ ${#families[@]} -gt 0 ] || families=(kubernetes etcd crictl kwok)
+[ ${#families[@]} -gt 0 ] || families=(kubernetes etcd crictl kwok helm)
 for family in "${families[@]}"; do
     case $family in
-    kubernetes | etcd | crictl | kwok) "$family" ;;
+    kubernetes | etcd | crictl | kwok | helm) "$family" ;;
     *)
-        say "no family named $family (kubernetes, etcd, crictl, kwok)"
+        say "no family named $family (kubernetes, etcd, crictl, kwok, helm)"
         exit 2
         ;;
     esac

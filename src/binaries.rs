@@ -1,5 +1,5 @@
 //! The real binaries the sandbox's control plane is built from: Kubernetes v1.35, etcd 3.6,
-//! crictl and kwok, built from the Go modules under `gobuild/` by `scripts/build-k8s.sh` into a
+//! crictl and kwok, and the tools its labs use (helm, with the Gateway API's CRDs), built from the Go modules under `gobuild/` by `scripts/build-k8s.sh` into a
 //! per-version cache outside the repository. A family counts only once its build finished: its
 //! folder holds a `.built` stamp, written after every binary is in place.
 
@@ -10,6 +10,9 @@ const PINS: &str = include_str!("../gobuild/pins.env");
 
 /// kwok's default stages, copied from its module beside the binary.
 pub const KWOK_STAGES: &str = "kwok-stages.yaml";
+
+/// The Gateway API's standard CRDs at the pinned release, copied beside helm.
+pub const GATEWAY_API_CRDS: &str = "gateway-api-standard.yaml";
 
 /// What builds the binaries, for messages.
 pub const BUILD_COMMAND: &str = "bash scripts/build-k8s.sh";
@@ -87,6 +90,10 @@ pub fn families() -> Vec<Family> {
             data: &[KWOK_STAGES],
             ..family("kwok", "KWOK_VERSION", &["kwok"][..])
         },
+        Family {
+            data: &[GATEWAY_API_CRDS],
+            ..family("helm", "HELM_VERSION", &["helm"][..])
+        },
     ]
 }
 
@@ -134,6 +141,7 @@ mod tests {
         );
         assert!(version("etcd").starts_with("v3.6."), "{}", version("etcd"));
         assert!(!version("crictl").is_empty() && !version("kwok").is_empty());
+        assert!(version("helm").starts_with("v3."), "{}", version("helm"));
     }
 
     #[test]

@@ -16,6 +16,33 @@ fn show_prints_the_task_with_real_paths_without_starting_anything() {
     assert!(!node.exists(), "show must not build a node");
 }
 
+/// A lab whose behaviour simulated workers cannot show says so before anyone starts it; the
+/// task names the sandbox's worker by its real name.
+#[test]
+fn show_says_when_the_sandbox_grades_configuration_only() {
+    let test = Test::new();
+    let probes = test.run(&["show", "liveness-probe"]).success();
+    probes.stdout_has("On the sandbox this lab grades configuration only, not behaviour");
+    let json = test.run(&["show", "hpa-cpu", "--json"]).success().json();
+    assert!(
+        json["configuration_only"]
+            .as_str()
+            .is_some_and(|why| why.contains("metrics-server")),
+        "{json}"
+    );
+    let plain = test
+        .run(&["show", "taint-toleration", "--json"])
+        .success()
+        .json();
+    assert!(plain.get("configuration_only").is_none(), "{plain}");
+    assert!(
+        plain["task"]
+            .as_str()
+            .is_some_and(|task| task.contains("`node01` carries the taint")),
+        "{plain}"
+    );
+}
+
 #[test]
 fn an_unknown_lab_exits_2_and_suggests_the_closest_ids() {
     Test::new()

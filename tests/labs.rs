@@ -345,9 +345,17 @@ fn reset_rebuilds_a_node_the_learner_broke_beyond_setup() {
 #[test]
 fn the_node_answers_as_a_kubeadm_node_does() {
     let lab = Lab::start("etcd-restore", None);
+    // etcdctl as the exam has it typed, with the flags the manifest shows: no ETCDCTL_*
+    // variable may shadow them (etcdctl 3.6 refuses that).
     let commands = "kubectl get nodes && kubectl get pods -n kube-system && kubectl version \
                     && kubectl get lease -n kube-node-lease controlplane \
-                    && etcdutl version && crictl ps && test -S /var/run/containerd/containerd.sock";
+                    && etcdutl version && crictl ps && test -S /var/run/containerd/containerd.sock \
+                    && ETCDCTL_API=3 etcdctl --endpoints=$(grep -- --advertise-client-urls \
+                       /etc/kubernetes/manifests/etcd.yaml | cut -d= -f2) \
+                       --cacert=/etc/kubernetes/pki/etcd/ca.crt \
+                       --cert=/etc/kubernetes/pki/etcd/server.crt \
+                       --key=/etc/kubernetes/pki/etcd/server.key endpoint health \
+                    && helm version --short";
     let mut last = String::new();
     for _ in 0..20 {
         let run = lab.test.run(&["shell", "-c", commands]);
@@ -369,6 +377,8 @@ fn the_node_answers_as_a_kubeadm_node_does() {
         "HOLDER",
         "etcdutl version: 3.6.",
         "kube-apiserver",
+        "is healthy: successfully committed proposal",
+        "v3.22.0",
     ] {
         assert!(
             last.contains(expected),

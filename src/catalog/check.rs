@@ -149,6 +149,52 @@ pub enum Check {
         object: String,
         reason: String,
     },
+    /// What a user or ServiceAccount may do, asked of the API server's authorizer as
+    /// `kubectl auth can-i --as` asks it (a SubjectAccessReview): every request of `allowed`
+    /// is allowed, every one of `denied` is denied, whatever Roles and bindings grant it.
+    Access {
+        /// `jane`, or `system:serviceaccount:<namespace>:<name>`.
+        #[serde(rename = "as")]
+        user: String,
+        #[serde(default)]
+        groups: Vec<String>,
+        #[serde(default)]
+        allowed: Vec<Request>,
+        #[serde(default)]
+        denied: Vec<Request>,
+    },
+    /// What the NetworkPolicies allow, evaluated as the API defines them for concrete flows
+    /// between pods: a pod no policy selects takes everything, a selected one only what the
+    /// union of its policies' rules allows, and a flow needs both the sender's egress and the
+    /// receiver's ingress. (kind enforces policies in traffic; the sandbox evaluates them.)
+    Traffic {
+        #[serde(default)]
+        allowed: Vec<Flow>,
+        #[serde(default)]
+        denied: Vec<Flow>,
+    },
+    /// The EndpointSlices of a Service list exactly the Ready pods of a workload, on `port`.
+    ServiceEndpoints {
+        namespace: String,
+        service: String,
+        pods_of: Target,
+        port: u16,
+    },
+    /// A Helm release as the cluster holds it (its newest `sh.helm.release.v1.<name>.v<N>`
+    /// Secret): its status (`deployed` unless given), at revision `min_revision` or later, of a
+    /// chart version, and with user-supplied values (a key path into them, and the value).
+    HelmRelease {
+        namespace: String,
+        name: String,
+        #[serde(default)]
+        status: Option<String>,
+        #[serde(default)]
+        min_revision: u32,
+        #[serde(default)]
+        chart_version: Option<String>,
+        #[serde(default)]
+        values: BTreeMap<String, serde_json::Value>,
+    },
     /// The nodes a workload's pods may be scheduled on (its node name, node selector, required
     /// node affinity, and the NoSchedule and NoExecute taints it does not tolerate) are exactly
     /// `nodes`.
@@ -189,9 +235,29 @@ pub const DEFAULT_VERSIONS: &[(&str, &str)] = &[
     ("HorizontalPodAutoscaler", "autoscaling/v2"),
     ("StorageClass", "storage.k8s.io/v1"),
     ("PriorityClass", "scheduling.k8s.io/v1"),
+    ("NetworkPolicy", "networking.k8s.io/v1"),
+    ("Ingress", "networking.k8s.io/v1"),
+    ("IngressClass", "networking.k8s.io/v1"),
+    ("EndpointSlice", "discovery.k8s.io/v1"),
+    ("Role", "rbac.authorization.k8s.io/v1"),
+    ("RoleBinding", "rbac.authorization.k8s.io/v1"),
+    ("ClusterRole", "rbac.authorization.k8s.io/v1"),
+    ("ClusterRoleBinding", "rbac.authorization.k8s.io/v1"),
+    ("CustomResourceDefinition", "apiextensions.k8s.io/v1"),
+    ("CertificateSigningRequest", "certificates.k8s.io/v1"),
 ];
 
 impl Target {
+    /// An object of one of the usual kinds (its apiVersion is known).
+    pub fn new(kind: &str, namespace: &str, name: &str) -> Target {
+        Target {
+            api_version: None,
+            kind: kind.into(),
+            namespace: namespace.into(),
+            name: name.into(),
+        }
+    }
+
     /// The apiVersion given, or the usual one for the kind.
     pub fn api_version(&self) -> Option<&str> {
         self.api_version.as_deref().or_else(|| {
@@ -230,6 +296,42 @@ pub enum Expect {
     Present,
     /// Not set.
     Absent,
+}
+
+/// One request a user may or may not make: `verb` on `resource` (`pods`, `deployments.apps`,
+/// `pods/log`), in `namespace` (empty: cluster-wide).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Request {
+    pub verb: String,
+    pub resource: String,
+    #[serde(default)]
+    pub namespace: String,
+    #[serde(default)]
+    pub name: Option<String>,
+}
+
+/// A connection from one pod to another's port.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Flow {
+    pub from: PodRef,
+    pub to: PodRef,
+    pub port: u16,
+    #[serde(default = "tcp")]
+    pub protocol: String,
+}
+
+/// A pod by namespace and name.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct PodRef {
+    pub namespace: String,
+    pub pod: String,
+}
+
+fn tcp() -> String {
+    "TCP".into()
 }
 
 /// Pods spread across the values of a node label, no two values further apart than `max_skew`.

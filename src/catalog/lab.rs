@@ -164,7 +164,10 @@ impl Lab {
                 | Check::SameObject(object)
                 | Check::EnvVar { object, .. }
                 | Check::Mount { object, .. }
-                | Check::Placement { object, .. } => targets.push(object),
+                | Check::Placement { object, .. }
+                | Check::ServiceEndpoints {
+                    pods_of: object, ..
+                } => targets.push(object),
                 Check::Admitted { object, path, .. } => {
                     yaml(object);
                     paths.push(path);

@@ -66,10 +66,16 @@ impl Check {
             | Check::Mount { .. }
             | Check::Admitted { .. }
             | Check::Refused { .. }
-            | Check::Placement { .. } => vec![KubeApiserver, Etcd],
+            | Check::Placement { .. }
+            | Check::Access { .. }
+            | Check::HelmRelease { .. }
+            | Check::Traffic { .. } => vec![KubeApiserver, Etcd],
             // Controllers make the pods, the scheduler places them, and a PVC is bound by the
             // controller-manager's volume controller.
-            Check::WorkloadPods { .. } | Check::Rollout { .. } | Check::ClaimBound { .. } => {
+            Check::WorkloadPods { .. }
+            | Check::Rollout { .. }
+            | Check::ClaimBound { .. }
+            | Check::ServiceEndpoints { .. } => {
                 vec![
                     KubeApiserver,
                     Etcd,

@@ -112,6 +112,9 @@ pub enum Step {
     /// server-side apply, as `kubectl apply --server-side` does. Reset deletes what it created
     /// (a Namespace with everything in it) and puts back what it changed.
     Apply(String),
+    /// Applies a bundle ckalab ships with its binaries, as `apply` does: `gateway-api` (the
+    /// Gateway API's standard CRDs at the pinned release). Reset deletes what it created.
+    ApplyBundled(String),
     /// Runs kubectl on the node with the admin kubeconfig, as a learner types it:
     /// `kubectl: set image deployment/api api=registry.local/api:1.4.2 -n shop`.
     Kubectl(String),
@@ -186,6 +189,7 @@ impl Step {
             | Step::DeleteObject { .. }
             | Step::WaitFor { .. }
             | Step::Apply(_)
+            | Step::ApplyBundled(_)
             | Step::Kubectl(_)
             | Step::KeepObject(_)
             | Step::Run(_) => StepPaths::default(),

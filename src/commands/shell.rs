@@ -6,8 +6,8 @@ use crate::home::Home;
 use crate::session::Session;
 use crate::ui::Ui;
 
-/// Open a shell on the node: in the node's directory, with ETCDCTL_* and KUBECONFIG set and
-/// the node's systemctl, journalctl and crictl on PATH.
+/// Open a shell on the node: in the node's directory, with KUBECONFIG set and the node's
+/// systemctl, journalctl and crictl on PATH.
 #[derive(Debug, Args)]
 pub struct ShellArgs {
     /// Run one command and exit with its status.

@@ -81,6 +81,7 @@ pub fn step_kind(step: &Step) -> &'static str {
         Step::MakeCert { .. } => "make_cert",
         Step::WaitFor { .. } => "wait_for",
         Step::Apply(_) => "apply",
+        Step::ApplyBundled(_) => "apply_bundled",
         Step::Kubectl(_) => "kubectl",
         Step::KeepObject(_) => "keep_object",
         Step::Run(_) => "run",
@@ -200,6 +201,7 @@ pub fn describe(step: &Step, layout: &crate::catalog::NodeLayout) -> String {
                 .unwrap_or_default();
             format!("kubectl apply --server-side -f - ({names})")
         }
+        Step::ApplyBundled(bundle) => format!("kubectl apply --server-side -f <{bundle} CRDs>"),
         Step::Kubectl(args) => format!("kubectl {}", r(args)),
         Step::KeepObject(target) => format!("(ckalab keeps {target} as it is, for reset)"),
         Step::Run(argv) => argv.iter().map(|a| r(a)).collect::<Vec<_>>().join(" "),
@@ -214,6 +216,29 @@ pub fn documents(
     let text = layout.render(yaml).map_err(Fault::Grader)?;
     let docs: Vec<serde_json::Value> = serde_saphyr::from_multiple(&text)
         .map_err(|e| Fault::grader(format!("the lab's YAML does not parse: {e}")))?;
+    Ok(docs.into_iter().filter(|doc| !doc.is_null()).collect())
+}
+
+/// The objects of a bundle ckalab ships beside its binaries.
+pub fn bundled(bundle: &str) -> Result<Vec<serde_json::Value>, Fault> {
+    let file = match bundle {
+        "gateway-api" => crate::binaries::GATEWAY_API_CRDS,
+        other => {
+            return Err(Fault::grader(format!(
+                "no bundle named {other} (gateway-api)"
+            )));
+        }
+    };
+    let path = crate::binaries::find(file).ok_or_else(|| {
+        Fault::grader(format!(
+            "{file} is not built yet: run {}",
+            crate::binaries::BUILD_COMMAND
+        ))
+    })?;
+    let text = std::fs::read_to_string(&path)
+        .map_err(|e| Fault::grader(format!("{}: {e}", path.display())))?;
+    let docs: Vec<serde_json::Value> = serde_saphyr::from_multiple(&text)
+        .map_err(|e| Fault::grader(format!("{}: {e}", path.display())))?;
     Ok(docs.into_iter().filter(|doc| !doc.is_null()).collect())
 }
 
@@ -401,6 +426,13 @@ async fn run_step(backend: &dyn Backend, step: &Step) -> Result<(), Fault> {
                     let name = doc["metadata"]["name"].as_str().unwrap_or_default();
                     default_service_account(&client, name).await?;
                 }
+            }
+            Ok(())
+        }
+        Step::ApplyBundled(bundle) => {
+            let client = backend.client().await?;
+            for doc in bundled(bundle)? {
+                super::api::object::apply(&client, &doc).await?;
             }
             Ok(())
         }

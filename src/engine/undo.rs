@@ -228,6 +228,12 @@ fn touched_objects(
                 .map(super::api::object::reference)
                 .collect();
         }
+        Step::ApplyBundled(bundle) => {
+            return super::steps::bundled(bundle)?
+                .iter()
+                .map(super::api::object::reference)
+                .collect();
+        }
         Step::KeepObject(target) => {
             let api_version = target.api_version().ok_or_else(|| {
                 Fault::grader(format!("the lab names no apiVersion for {target}"))

@@ -33,8 +33,8 @@ impl SandboxBackend {
         let root = self.node.root();
         let exe = std::env::current_exe().unwrap_or_default();
         let cache = crate::binaries::cache_root();
-        // kubectl and kubeadm v1.35, etcdctl and etcdutl 3.6, before this machine's own.
-        let tools = crate::binaries::built_dirs(&["kubernetes", "etcd"]);
+        // kubectl and kubeadm v1.35, etcdctl and etcdutl 3.6, helm, before this machine's own.
+        let tools = crate::binaries::built_dirs(&["kubernetes", "etcd", "helm"]);
         let view = node_view::bwrap().filter(|_| node_view::prepare(root).is_ok());
         match view {
             Some(bwrap) => {

@@ -382,23 +382,9 @@ impl SandboxNode {
             .chain(std::env::split_paths(&host_path));
         vec![
             ("CKALAB_NODE".into(), seen_at.display().to_string()),
+            // No ETCDCTL_ENDPOINTS or certificate variables, as on a kubeadm node: etcdctl 3.6
+            // refuses a flag that a set variable shadows, and the exam's commands pass flags.
             ("ETCDCTL_API".into(), "3".into()),
-            (
-                "ETCDCTL_ENDPOINTS".into(),
-                format!("https://{}:{}", files::NODE_IP, self.ports.etcd_client),
-            ),
-            (
-                "ETCDCTL_CACERT".into(),
-                at("/etc/kubernetes/pki/etcd/ca.crt"),
-            ),
-            (
-                "ETCDCTL_CERT".into(),
-                at("/etc/kubernetes/pki/etcd/server.crt"),
-            ),
-            (
-                "ETCDCTL_KEY".into(),
-                at("/etc/kubernetes/pki/etcd/server.key"),
-            ),
             ("KUBECONFIG".into(), at("/etc/kubernetes/admin.conf")),
             (
                 "PATH".into(),

@@ -57,15 +57,7 @@ impl NodeStatus {
         message: &str,
         pods: &[StaticPodRun],
     ) -> Result<(), Fault> {
-        let client = match &self.client {
-            Some(client) => client.clone(),
-            None => {
-                let config = api::grader_config(&self.kubeconfig, None).await?;
-                let client = api::client(config)?;
-                self.client = Some(client.clone());
-                client
-            }
-        };
+        let client = api::cached_client(&mut self.client, &self.kubeconfig).await?;
         if !self.bound {
             api::object::ensure(&client, &cluster_admins()).await?;
             self.bound = true;

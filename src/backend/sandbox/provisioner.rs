@@ -53,15 +53,7 @@ impl Provisioner {
 
     /// Makes the default class once, provisions what claims wait for, deletes what is released.
     pub async fn tick(&mut self) -> Result<(), Fault> {
-        let client = match &self.client {
-            Some(client) => client.clone(),
-            None => {
-                let config = api::grader_config(&self.kubeconfig, None).await?;
-                let client = api::client(config)?;
-                self.client = Some(client.clone());
-                client
-            }
-        };
+        let client = api::cached_client(&mut self.client, &self.kubeconfig).await?;
         if !self.class_made.exists() {
             api::object::ensure(&client, &default_class()).await?;
             let _ = std::fs::write(&self.class_made, b"standard\n");

@@ -37,6 +37,20 @@ pub async fn grader_config(
     Ok(config)
 }
 
+/// The client kept in `slot`, made from `kubeconfig` the first time: for the node agent's loops,
+/// which ask the API server every few seconds.
+pub async fn cached_client(
+    slot: &mut Option<kube::Client>,
+    kubeconfig: &std::path::Path,
+) -> Result<kube::Client, Fault> {
+    if let Some(client) = slot {
+        return Ok(client.clone());
+    }
+    let client = client(grader_config(kubeconfig, None).await?)?;
+    *slot = Some(client.clone());
+    Ok(client)
+}
+
 /// A client for a grader's configuration.
 pub fn client(config: kube::Config) -> Result<kube::Client, Fault> {
     kube::Client::try_from(config)

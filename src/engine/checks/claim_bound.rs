@@ -14,12 +14,7 @@ pub async fn grade(
     volume: Option<&str>,
     storage_class: Option<&str>,
 ) -> CheckResult {
-    let target = Target {
-        api_version: None,
-        kind: "PersistentVolumeClaim".into(),
-        namespace: namespace.into(),
-        name: name.into(),
-    };
+    let target = Target::new("PersistentVolumeClaim", namespace, name);
     let found = match object::fetch(backend, check, &target).await {
         Ok(found) => found,
         Err(result) => return result,

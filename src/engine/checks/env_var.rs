@@ -20,12 +20,9 @@ pub async fn grade(
     value: &str,
     from: Option<EnvSource>,
 ) -> CheckResult {
-    let found = match object::fetch(backend, check, target).await {
-        Ok(found) => found,
+    let spec = match object::fetch_pod_spec(backend, check, target).await {
+        Ok(spec) => spec,
         Err(result) => return result,
-    };
-    let Some(spec) = object::pod_spec(&found) else {
-        return CheckResult::invalid(check, format!("{target} has no pod spec"));
     };
     let chosen = spec["containers"]
         .as_array()
@@ -157,12 +154,7 @@ async fn data_of(
     namespace: &str,
     name: &str,
 ) -> Result<std::collections::BTreeMap<String, String>, CheckResult> {
-    let target = Target {
-        api_version: None,
-        kind: kind.into(),
-        namespace: namespace.into(),
-        name: name.into(),
-    };
+    let target = Target::new(kind, namespace, name);
     let found = match object::fetch(backend, check, &target).await {
         Ok(found) => found,
         Err(result) if result.verdict == crate::engine::verdict::Verdict::Fail => {

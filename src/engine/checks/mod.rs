@@ -2,6 +2,7 @@
 //! learner understands; what a fault means is decided once, in `Fault::verdict`. Grading never
 //! repairs. One file per check.
 
+mod access;
 mod apiserver_ready;
 mod cert_valid;
 mod claim_bound;
@@ -12,6 +13,7 @@ mod expect;
 mod field;
 mod file_key;
 mod file_matches;
+mod helm_release;
 mod kubelet_runtime;
 mod mount;
 mod node_ready;
@@ -22,9 +24,11 @@ mod pod_phase;
 mod rollout;
 mod same_object;
 mod service_active;
+mod service_endpoints;
 mod static_pod_running;
 #[cfg(test)]
 mod tests;
+pub mod traffic;
 pub mod workload_pods;
 
 use super::cluster::Backend;
@@ -91,6 +95,14 @@ pub fn describe(check: &Check) -> String {
         Check::Placement { object, nodes } => {
             format!("{object}'s pods can only be placed on {}", nodes.join(", "))
         }
+        Check::Access { user, .. } => format!("{user} may do exactly what the task says"),
+        Check::HelmRelease {
+            namespace, name, ..
+        } => format!("Helm release {namespace}/{name} is as asked"),
+        Check::Traffic { .. } => "the NetworkPolicies allow exactly the flows asked".into(),
+        Check::ServiceEndpoints {
+            namespace, service, ..
+        } => format!("service {namespace}/{service} sends to the right pods and port"),
     }
 }
 
@@ -241,5 +253,34 @@ pub async fn grade(backend: &dyn Backend, check: &Check) -> CheckResult {
             field::refused(backend, &name, object, reason).await
         }
         Check::Placement { object, nodes } => placement::grade(backend, &name, object, nodes).await,
+        Check::Access {
+            user,
+            groups,
+            allowed,
+            denied,
+        } => access::grade(backend, &name, user, groups, allowed, denied).await,
+        Check::HelmRelease {
+            namespace,
+            name: release,
+            status,
+            min_revision,
+            chart_version,
+            values,
+        } => {
+            let wanted = helm_release::Wanted {
+                status: status.as_deref().unwrap_or("deployed"),
+                min_revision: *min_revision,
+                chart_version: chart_version.as_deref(),
+                values,
+            };
+            helm_release::grade(backend, &name, namespace, release, &wanted).await
+        }
+        Check::Traffic { allowed, denied } => traffic::grade(backend, &name, allowed, denied).await,
+        Check::ServiceEndpoints {
+            namespace,
+            service,
+            pods_of,
+            port,
+        } => service_endpoints::grade(backend, &name, namespace, service, pods_of, *port).await,
     }
 }

@@ -18,15 +18,12 @@ pub async fn grade(
     volume: &Value,
     read_only: bool,
 ) -> CheckResult {
-    let found = match object::fetch(backend, check, target).await {
-        Ok(found) => found,
+    let spec = match object::fetch_pod_spec(backend, check, target).await {
+        Ok(spec) => spec,
         Err(result) => return result,
     };
-    let Some(spec) = object::pod_spec(&found) else {
-        return CheckResult::invalid(check, format!("{target} has no pod spec"));
-    };
     let trimmed = |p: &str| p.trim_end_matches('/').to_string();
-    let mounts = object::containers(spec)
+    let mounts = object::containers(&spec)
         .filter(|c| container.is_none_or(|name| c["name"] == name))
         .flat_map(|c| {
             c["volumeMounts"]

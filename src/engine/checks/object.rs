@@ -43,6 +43,19 @@ pub async fn fetch(
     }
 }
 
+/// The pod spec of a Pod, or of a workload's pod template, or the result that says why there
+/// is none.
+pub async fn fetch_pod_spec(
+    backend: &dyn Backend,
+    check: &str,
+    target: &Target,
+) -> Result<Value, CheckResult> {
+    let found = fetch(backend, check, target).await?;
+    pod_spec(&found)
+        .cloned()
+        .ok_or_else(|| CheckResult::invalid(check, format!("{target} has no pod spec")))
+}
+
 /// `Deployment "web" not found in namespace shop`, as kubectl says it.
 pub fn not_found(object: &ObjectRef) -> String {
     if object.namespace.is_empty() {
@@ -68,6 +81,15 @@ pub fn pod_spec(object: &Value) -> Option<&Value> {
         &spec["template"]
     };
     template.get("spec")
+}
+
+/// The strings of a JSON list (a selector expression's `values`); nothing for anything else.
+pub fn strings(list: &Value) -> Vec<&str> {
+    list.as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect()
 }
 
 /// The containers of a pod spec, init containers (native sidecars among them) after the

@@ -22,12 +22,9 @@ pub async fn grade(
     target: &Target,
     wanted: &[String],
 ) -> CheckResult {
-    let found = match object::fetch(backend, check, target).await {
-        Ok(found) => found,
+    let spec = match object::fetch_pod_spec(backend, check, target).await {
+        Ok(spec) => spec,
         Err(result) => return result,
-    };
-    let Some(spec) = object::pod_spec(&found) else {
-        return CheckResult::invalid(check, format!("{target} has no pod spec"));
     };
     let client = match object::client(backend, check).await {
         Ok(client) => client,
@@ -46,7 +43,7 @@ pub async fn grade(
             .as_str()
             .unwrap_or_default()
             .to_string();
-        match fits(spec, &node) {
+        match fits(&spec, &node) {
             Ok(()) => admitted.push(name),
             Err(why) => refused.push(format!("{name}: {why}")),
         }
@@ -63,17 +60,17 @@ pub async fn grade(
             ),
         );
     }
-    let extra: Vec<&String> = admitted.iter().filter(|n| !wanted.contains(n)).collect();
-    let missing: Vec<&String> = wanted.iter().filter(|n| !admitted.contains(n)).collect();
+    let extra: Vec<&str> = admitted
+        .iter()
+        .filter(|n| !wanted.contains(n))
+        .map(String::as_str)
+        .collect();
+    let missing = wanted.iter().filter(|n| !admitted.contains(n));
     let mut problems = Vec::new();
     if !extra.is_empty() {
         problems.push(format!(
             "its pods could also be placed on {}",
-            extra
-                .iter()
-                .map(|n| n.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
+            extra.join(", ")
         ));
     }
     for node in missing {
@@ -155,12 +152,7 @@ fn term_matches(term: &Value, labels: &BTreeMap<String, String>, name: &str) -> 
 }
 
 fn requirement(expression: &Value, value: Option<&str>) -> bool {
-    let values: Vec<&str> = expression["values"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(Value::as_str)
-        .collect();
+    let values = object::strings(&expression["values"]);
     let number = |v: &str| v.parse::<i64>().ok();
     match expression["operator"].as_str().unwrap_or_default() {
         "In" => value.is_some_and(|v| values.contains(&v)),

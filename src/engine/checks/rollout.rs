@@ -17,12 +17,7 @@ pub async fn grade(
     name: &str,
     min_revision: u32,
 ) -> CheckResult {
-    let target = Target {
-        api_version: None,
-        kind: "Deployment".into(),
-        namespace: namespace.into(),
-        name: name.into(),
-    };
+    let target = Target::new("Deployment", namespace, name);
     let found = match object::fetch(backend, check, &target).await {
         Ok(found) => found,
         Err(result) => return result,

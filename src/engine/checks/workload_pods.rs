@@ -139,15 +139,15 @@ async fn pods_wanted(
             skew(&labels, &nodes, spread).map_err(fail)?;
         }
     }
-    let mut placed: Vec<&String> = nodes.iter().collect::<BTreeSet<_>>().into_iter().collect();
-    placed.sort();
+    let placed: Vec<&str> = nodes
+        .iter()
+        .map(String::as_str)
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
     Ok(format!(
         "{target} has {ready} pod(s), all Ready, on {}",
-        placed
-            .iter()
-            .map(|n| n.as_str())
-            .collect::<Vec<_>>()
-            .join(", ")
+        placed.join(", ")
     ))
 }
 
@@ -224,12 +224,7 @@ pub fn label_selector(selector: &Value) -> Option<String> {
         .flatten()
     {
         let key = expression["key"].as_str()?;
-        let values: Vec<&str> = expression["values"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(Value::as_str)
-            .collect();
+        let values = object::strings(&expression["values"]);
         terms.push(match expression["operator"].as_str()? {
             "In" => format!("{key} in ({})", values.join(",")),
             "NotIn" => format!("{key} notin ({})", values.join(",")),
