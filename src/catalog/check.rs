@@ -52,6 +52,9 @@ pub enum Check {
     },
     /// An argv run on the node exits 0.
     Command(Vec<String>),
+    /// A shell command line run on the node (`sh -c`) exits 0; `about` says what that proves,
+    /// in the learner's terms ("the snapshot restores").
+    Shell { about: String, run: String },
     /// A field of an object, found by a key path (`spec.template.spec.containers[name=api].image`,
     /// `spec.taints[key=dedicated].effect`), meets an expectation.
     Field {

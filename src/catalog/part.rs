@@ -57,7 +57,10 @@ impl Check {
             Check::ApiserverReady | Check::ObjectExists { .. } => vec![KubeApiserver, Etcd],
             Check::EtcdHealthy => vec![Etcd],
             Check::PodPhase { .. } => vec![KubeApiserver, Etcd, KubeScheduler, Kubelet, Containerd],
-            Check::CertValid { .. } | Check::FileKey { .. } | Check::Command(_) => Vec::new(),
+            Check::CertValid { .. }
+            | Check::FileKey { .. }
+            | Check::Command(_)
+            | Check::Shell { .. } => Vec::new(),
             // What the API server stores, as it stores it.
             Check::Field { .. }
             | Check::SameObject(_)

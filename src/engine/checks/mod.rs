@@ -63,6 +63,7 @@ pub fn describe(check: &Check) -> String {
         } => format!("pod {namespace}/{name} is {phase}"),
         Check::FileKey { file, key, .. } => format!("{key} in {}", file_name(file)),
         Check::Command(argv) => format!("`{}` succeeds", argv.join(" ")),
+        Check::Shell { about, .. } => about.clone(),
         Check::Field {
             about: Some(about), ..
         } => about.clone(),
@@ -178,6 +179,10 @@ pub async fn grade(backend: &dyn Backend, check: &Check) -> CheckResult {
                 Ok(argv) => command::grade(backend, &name, &argv).await,
                 Err(e) => CheckResult::invalid(&name, e),
             }
+        }
+        Check::Shell { run, .. } => {
+            let argv = ["sh".to_string(), "-c".to_string(), run.clone()];
+            command::grade(backend, &name, &argv).await
         }
         Check::Field {
             object,
