@@ -179,6 +179,7 @@ fn probe_binaries(root: &Path) -> Vec<BinaryProbe> {
                 "kubectl" => &["version", "--client"],
                 "etcdctl" | "etcdutl" => &["version"],
                 "kubeadm" => &["version", "-o", "short"],
+                "helm" => &["version", "--short"],
                 _ => &["--version"],
             };
             probes.push(BinaryProbe {
