@@ -93,7 +93,23 @@ fn labs_filters_by_domain() {
         .iter()
         .map(|lab| lab["id"].as_str().expect("id").to_string())
         .collect();
-    assert_eq!(ids, ["etcd-restore", "expired-certs"]);
+    for id in ["etcd-restore", "expired-certs", "rbac-pod-reader"] {
+        assert!(ids.iter().any(|i| i == id), "{id} in {ids:?}");
+    }
+    for id in ["cri-plugin-disabled", "taint-toleration", "svc-nodeport"] {
+        assert!(
+            !ids.iter().any(|i| i == id),
+            "{id} is another domain's: {ids:?}"
+        );
+    }
+    let all = Test::new().run(&["labs", "--json"]).success().json();
+    let in_domain = all["labs"]
+        .as_array()
+        .expect("labs")
+        .iter()
+        .filter(|lab| lab["domain"] == "cluster-architecture")
+        .count();
+    assert_eq!(ids.len(), in_domain);
 }
 
 #[test]

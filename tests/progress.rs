@@ -88,9 +88,9 @@ fn recommendations_follow_the_seeded_history() {
         })
         .collect();
     let has = |kind: &str, target: &str| next.iter().any(|(k, t)| k == kind && t == target);
-    // workloads-scheduling, never touched, counts as 0% and weighs more than storage (also
-    // untouched): the weakest domain, its labs by id.
-    assert!(has("weak-domain-lab", "configmap-env"), "{next:?}");
+    // services-networking, never touched, counts as 0% and weighs the most of the untouched
+    // domains (20%): the weakest domain, its labs by id.
+    assert!(has("weak-domain-lab", "coredns-stub-domain"), "{next:?}");
     assert!(has("quiz-topic", "etcd"), "1 of 4 right: {next:?}");
     assert!(
         !next.iter().any(|(_, t)| t == "kubelet"),
