@@ -67,14 +67,15 @@ pub fn run(node_dir: PathBuf) -> std::io::Result<()> {
             tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())?;
         agent.start_containerd().await;
         agent.start_kubelet();
-        // kind's default StorageClass and its provisioner; failures (the API server starting)
-        // are retried at the next round.
-        let mut storage = super::provisioner::Provisioner::new(
-            agent.host("/etc/kubernetes/super-admin.conf"),
-            agent.host("/var/lib/ckalab/default-storage-class"),
-        );
+        // kubeadm's and kind's add-ons, and kind's storage provisioner; failures (the API
+        // server starting) are retried at the next round.
+        let admin = agent.host("/etc/kubernetes/super-admin.conf");
+        let mut addons =
+            super::addons::Addons::new(admin.clone(), agent.host("/var/lib/ckalab/addons-made"));
+        let mut storage = super::provisioner::Provisioner::new(admin);
         tokio::spawn(async move {
             loop {
+                let _ = addons.tick().await;
                 let _ = storage.tick().await;
                 tokio::time::sleep(PROVISION_INTERVAL).await;
             }

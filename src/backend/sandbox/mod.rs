@@ -2,6 +2,7 @@
 //! PKI, the real etcd and containerd, and models of the kubelet and the API server, run by one
 //! background node agent per node.
 
+mod addons;
 pub mod agent;
 pub mod container_log;
 pub mod etcdctl;

@@ -164,6 +164,7 @@ impl SandboxNode {
         super::kubeadm::init(&self.root, &name, &self.ports)?;
         write("/etc/containerd/config.toml", &files::containerd_config())?;
         write("/etc/crictl.yaml", &files::crictl_config())?;
+        write(files::CNI_CONFIG, &files::cni_config())?;
         let exe =
             std::env::current_exe().map_err(|e| format!("cannot find ckalab's own binary: {e}"))?;
         super::shell::install_shims(&self.root, &exe)

@@ -1,10 +1,10 @@
-//! The sandbox's storage, as kind ships it: a default StorageClass `standard` and a provisioner
-//! that answers for `rancher.io/local-path` as kind's local-path-provisioner does. For each
-//! claim of such a class (once the scheduler has picked a node, with WaitForFirstConsumer) it
-//! creates a hostPath PersistentVolume on that node, pre-bound to the claim, and the
-//! controller-manager's volume controller binds them; a released volume whose policy is Delete
-//! is deleted. No directory is made: the workers are simulated. It resizes nothing, as
-//! local-path does not.
+//! The sandbox's storage provisioner, as kind ships it beside its default StorageClass
+//! `standard` (made with the other add-ons): it answers for `rancher.io/local-path` as kind's
+//! local-path-provisioner does. For each claim of such a class (once the scheduler has picked a
+//! node, with WaitForFirstConsumer) it creates a hostPath PersistentVolume on that node,
+//! pre-bound to the claim, and the controller-manager's volume controller binds them; a released
+//! volume whose policy is Delete is deleted. No directory is made: the workers are simulated. It
+//! resizes nothing, as local-path does not.
 
 use std::path::PathBuf;
 
@@ -37,27 +37,20 @@ pub fn default_class() -> Value {
 
 pub struct Provisioner {
     kubeconfig: PathBuf,
-    /// Made once per node: a learner who deletes or changes the class keeps their change.
-    class_made: PathBuf,
     client: Option<kube::Client>,
 }
 
 impl Provisioner {
-    pub fn new(kubeconfig: PathBuf, class_made: PathBuf) -> Provisioner {
+    pub fn new(kubeconfig: PathBuf) -> Provisioner {
         Provisioner {
             kubeconfig,
-            class_made,
             client: None,
         }
     }
 
-    /// Makes the default class once, provisions what claims wait for, deletes what is released.
+    /// Provisions what claims wait for, deletes what is released.
     pub async fn tick(&mut self) -> Result<(), Fault> {
         let client = api::cached_client(&mut self.client, &self.kubeconfig).await?;
-        if !self.class_made.exists() {
-            api::object::ensure(&client, &default_class()).await?;
-            let _ = std::fs::write(&self.class_made, b"standard\n");
-        }
         let classes = api::object::list(&client, "storage.k8s.io/v1", "StorageClass", "", None)
             .await?
             .into_iter()
