@@ -325,12 +325,48 @@ pub struct Flow {
     pub protocol: String,
 }
 
-/// A pod by namespace and name.
+/// A pod by namespace and name, or the first (by name) of the pods with some labels: a
+/// Deployment's pods, such as CoreDNS's, have generated names.
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct PodRef {
     pub namespace: String,
-    pub pod: String,
+    #[serde(default)]
+    pub pod: Option<String>,
+    #[serde(default)]
+    pub labels: BTreeMap<String, String>,
+}
+
+impl PodRef {
+    /// Whether `pod` (a Pod as JSON) is the one meant.
+    pub fn matches(&self, pod: &serde_json::Value) -> bool {
+        let metadata = &pod["metadata"];
+        metadata["namespace"] == self.namespace.as_str()
+            && self
+                .pod
+                .as_ref()
+                .is_none_or(|name| metadata["name"] == name.as_str())
+            && self
+                .labels
+                .iter()
+                .all(|(key, value)| metadata["labels"][key] == value.as_str())
+    }
+}
+
+impl std::fmt::Display for PodRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.pod {
+            Some(name) => write!(f, "{}/{name}", self.namespace),
+            None => {
+                let labels: Vec<String> = self
+                    .labels
+                    .iter()
+                    .map(|(k, v)| format!("{k}={v}"))
+                    .collect();
+                write!(f, "{}/pod {}", self.namespace, labels.join(","))
+            }
+        }
+    }
 }
 
 fn tcp() -> String {

@@ -88,13 +88,8 @@ async fn read(backend: &dyn Backend, check: &str) -> Result<Cluster, CheckResult
 
 fn show(flow: &Flow) -> String {
     format!(
-        "{}/{} → {}/{} on {}/{}",
-        flow.from.namespace,
-        flow.from.pod,
-        flow.to.namespace,
-        flow.to.pod,
-        flow.port,
-        flow.protocol
+        "{} → {} on {}/{}",
+        flow.from, flow.to, flow.port, flow.protocol
     )
 }
 
@@ -107,14 +102,13 @@ fn labels(object: &Value) -> BTreeMap<String, String> {
 }
 
 impl Cluster {
+    /// The pod meant; of several with the labels, the first by name, so grading is repeatable.
     fn pod(&self, at: &PodRef) -> Result<&Value, String> {
         self.pods
             .iter()
-            .find(|p| {
-                p["metadata"]["namespace"] == at.namespace.as_str()
-                    && p["metadata"]["name"] == at.pod.as_str()
-            })
-            .ok_or_else(|| format!("there is no pod {} in namespace {}", at.pod, at.namespace))
+            .filter(|p| at.matches(p))
+            .min_by_key(|p| text(&p["metadata"]["name"]))
+            .ok_or_else(|| format!("there is no pod {at}"))
     }
 
     /// Whether the policies allow the flow, and which policy decided (or that none selects).
@@ -332,11 +326,13 @@ mod tests {
         Flow {
             from: PodRef {
                 namespace: from.0.into(),
-                pod: from.1.into(),
+                pod: Some(from.1.into()),
+                labels: BTreeMap::new(),
             },
             to: PodRef {
                 namespace: "prod".into(),
-                pod: "db".into(),
+                pod: None,
+                labels: [("app".to_string(), "db".to_string())].into(),
             },
             port,
             protocol: "TCP".into(),
