@@ -1,5 +1,6 @@
 //! The shipped catalog is complete, and a broken one is refused with file, line and a hint.
 
+use ckalab::catalog::step::Step;
 use ckalab::catalog::{BackendKind, Catalog};
 
 use crate::{CatalogCopy, repo_root};
@@ -451,7 +452,7 @@ fn a_step_path_that_climbs_out_of_the_node_is_refused() {
     );
     refused(
         &copy,
-        "labs/runtime-endpoint/lab.yaml:46",
+        "labs/runtime-endpoint/lab.yaml:48",
         "`/../../tmp/pwned` climbs out with `..`",
     );
     let copy = CatalogCopy::new();
@@ -462,7 +463,7 @@ fn a_step_path_that_climbs_out_of_the_node_is_refused() {
     );
     refused(
         &copy,
-        "labs/runtime-endpoint/lab.yaml:46",
+        "labs/runtime-endpoint/lab.yaml:48",
         "`etc/passwd` is not an absolute node path",
     );
 }
@@ -523,4 +524,45 @@ fn a_snapshot_through_a_link_stays_in_the_node() {
     started.success();
     assert!(in_node, "the snapshot is in the node's {outside}");
     assert!(!on_host, "and not in this machine's");
+}
+
+#[test]
+fn a_lab_ships_files_beside_its_yaml_copied_unrendered() {
+    let catalog = Catalog::from_dir(repo_root()).unwrap_or_else(|e| panic!("{e}"));
+    let lab = catalog.lab("helm-rollback").expect("helm-rollback");
+    let files = lab
+        .setup
+        .iter()
+        .find_map(|step| match step {
+            Step::CopyLabFiles { files, .. } => Some(files),
+            _ => None,
+        })
+        .expect("a copy_lab_files step");
+    let paths: Vec<&str> = files.iter().map(|(path, _)| path.as_str()).collect();
+    assert_eq!(
+        paths,
+        [
+            "/opt/charts/invoice/Chart.yaml",
+            "/opt/charts/invoice/templates/deployment.yaml",
+            "/opt/charts/invoice/templates/service.yaml",
+            "/opt/charts/invoice/values.yaml",
+        ]
+    );
+    // Helm's templates stay Helm's: ckalab renders none of them.
+    assert!(files[1].1.contains("replicas: {{ .Values.replicaCount }}"));
+}
+
+#[test]
+fn copying_a_folder_the_lab_does_not_ship_is_an_error() {
+    let copy = CatalogCopy::new();
+    copy.edit(
+        "labs/helm-rollback/lab.yaml",
+        "copy_lab_files: {from: chart,",
+        "copy_lab_files: {from: charts,",
+    );
+    refused(
+        &copy,
+        "labs/helm-rollback/lab.yaml:",
+        "labs/helm-rollback/charts/ holds no files to copy",
+    );
 }

@@ -221,6 +221,16 @@ pub struct Variant {
     pub learner_fixes: Vec<String>,
 }
 
+impl Variant {
+    /// The variant's own steps, for the catalog to fill in.
+    pub fn steps_mut(&mut self) -> impl Iterator<Item = &mut Step> {
+        self.setup
+            .iter_mut()
+            .chain(&mut self.solution)
+            .chain(&mut self.near_miss)
+    }
+}
+
 /// A check that must fail after setup, and the words its failure must contain, so a break that
 /// failed for some other reason is caught.
 #[derive(Debug, Clone, Deserialize)]

@@ -15,10 +15,12 @@ use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
 
 pub use error::{CatalogError, CatalogErrors};
+use lab::Variant;
 pub use lab::{BackendKind, Domain, Lab, SANDBOX_LIMITS};
 pub use layout::{NodeLayout, Ports};
 pub use lesson::Lesson;
 pub use quiz::Question;
+use step::Step;
 
 mod embedded {
     include!(concat!(env!("OUT_DIR"), "/catalog_files.rs"));
@@ -68,7 +70,7 @@ impl Catalog {
         }
     }
 
-    /// Loads `labs/*/lab.yaml` and `content/lessons/*.md` under `dir`.
+    /// Loads `labs/*/lab.yaml` (with the files beside it) and `content/lessons/*.md` under `dir`.
     pub fn from_dir(dir: &Path) -> Result<Catalog, CatalogErrors> {
         let mut files = Vec::new();
         let mut errors = Vec::new();
@@ -79,6 +81,11 @@ impl Catalog {
         for entry in list_dir(&dir.join("labs")) {
             if dir.join("labs").join(&entry).is_dir() {
                 read(format!("labs/{entry}/lab.yaml"));
+                for file in files_under(dir, &format!("labs/{entry}")) {
+                    if file != format!("labs/{entry}/lab.yaml") {
+                        read(file);
+                    }
+                }
             }
         }
         for entry in list_dir(&dir.join("content/lessons")) {
@@ -110,8 +117,8 @@ impl Catalog {
     }
 
     /// Parses and validates a catalog given as (path relative to the catalog root, text).
-    /// Files other than `labs/<id>/lab.yaml`, `content/lessons/<id>.md` and
-    /// `content/quiz/<lesson>.yaml` are ignored.
+    /// Files other than `labs/<id>/lab.yaml` and the files beside it, `content/lessons/<id>.md`
+    /// and `content/quiz/<lesson>.yaml` are ignored.
     pub fn from_files(
         files: impl IntoIterator<Item = (String, String)>,
     ) -> Result<Catalog, CatalogErrors> {
@@ -120,6 +127,8 @@ impl Catalog {
         let mut lessons = Vec::new();
         let mut questions = Vec::new();
         let mut lab_texts = HashMap::new();
+        // The files beside each lab.yaml, by folder: (path inside the folder, text).
+        let mut lab_files: HashMap<String, Vec<(String, String)>> = HashMap::new();
         // Folders whose lab.yaml did not parse: already reported, so links to them are not.
         let mut unparsed_labs = BTreeSet::new();
         for (path, text) in files {
@@ -143,6 +152,10 @@ impl Catalog {
                         errors.push(CatalogError::yaml(&path, &err, 0));
                     }
                 },
+                ["labs", folder, rest @ ..] if !rest.is_empty() => lab_files
+                    .entry(folder.to_string())
+                    .or_default()
+                    .push((rest.join("/"), text)),
                 ["content", "lessons", name] if name.ends_with(".md") => {
                     let id = name.trim_end_matches(".md");
                     match Lesson::parse(&path, id, &text) {
@@ -158,6 +171,11 @@ impl Catalog {
                 }
                 _ => {}
             }
+        }
+        for lab in &mut labs {
+            let (path, text) = &lab_texts[&lab.id];
+            let shipped = lab_files.get(&lab.id).map_or(&[][..], Vec::as_slice);
+            errors.extend(fill_lab_files(lab, shipped, path, text));
         }
         labs.sort_by(|a, b| a.id.cmp(&b.id));
         lessons.sort_by(|a, b| a.id.cmp(&b.id));
@@ -511,6 +529,64 @@ fn lesson_line(lesson: &Lesson, needle: &str) -> usize {
         .lines()
         .position(|l| l.contains(needle))
         .map_or(1, |i| i + lesson.body_line)
+}
+
+/// Gives each `copy_lab_files` step the files of its folder, as node paths under its `to`.
+fn fill_lab_files(
+    lab: &mut Lab,
+    shipped: &[(String, String)],
+    path: &str,
+    text: &str,
+) -> Vec<CatalogError> {
+    let mut errors = Vec::new();
+    let steps = lab
+        .setup
+        .iter_mut()
+        .chain(&mut lab.solution)
+        .chain(&mut lab.near_miss)
+        .chain(lab.variants.iter_mut().flat_map(Variant::steps_mut));
+    for step in steps {
+        if let Step::CopyLabFiles { from, to, files } = step {
+            let folder = format!("{}/", from.trim_end_matches('/'));
+            *files = shipped
+                .iter()
+                .filter_map(|(rel, text)| {
+                    let inside = rel.strip_prefix(&folder)?;
+                    Some((
+                        format!("{}/{inside}", to.trim_end_matches('/')),
+                        text.clone(),
+                    ))
+                })
+                .collect();
+            if files.is_empty() {
+                errors.push(
+                    CatalogError::at(
+                        path,
+                        field_line(text, "copy_lab_files"),
+                        format!("labs/{}/{folder} holds no files to copy", lab.id),
+                    )
+                    .hint("put the files in that folder beside lab.yaml"),
+                );
+            }
+        }
+    }
+    errors
+}
+
+/// Every file under `rel` (a folder of the catalog at `dir`), as catalog paths.
+fn files_under(dir: &Path, rel: &str) -> Vec<String> {
+    list_dir(&dir.join(rel))
+        .into_iter()
+        .filter(|name| !name.starts_with('.'))
+        .flat_map(|name| {
+            let path = format!("{rel}/{name}");
+            if dir.join(&path).is_dir() {
+                files_under(dir, &path)
+            } else {
+                vec![path]
+            }
+        })
+        .collect()
 }
 
 fn list_dir(dir: &Path) -> Vec<String> {

@@ -15,6 +15,16 @@ use super::check::Check;
 pub enum Step {
     /// Writes `content` to `path`, creating parent directories.
     WriteFile { path: String, content: String },
+    /// Copies the files of a folder shipped beside the lab's `lab.yaml` (`from`, such as
+    /// `chart`) to the node under `to`, as they are: not rendered, so a Helm chart's
+    /// `{{ .Values.x }}` stays. The catalog reads them when it loads the lab.
+    CopyLabFiles {
+        from: String,
+        to: String,
+        /// (node path, contents), filled in by the catalog.
+        #[serde(skip)]
+        files: Vec<(String, String)>,
+    },
     /// Sets a key in a TOML or YAML file (format from the extension). `key` is dotted; quote a
     /// part that holds dots (`plugins."io.containerd.grpc.v1.cri".sandbox_image`), index lists
     /// by position or by a field (`spec.volumes[name=etcd-data].hostPath.path`).
@@ -151,6 +161,9 @@ impl Step {
         match self {
             Step::WriteFile { path, .. } | Step::RemovePath(path) | Step::Keep(path) => {
                 written(vec![path])
+            }
+            Step::CopyLabFiles { files, .. } => {
+                written(files.iter().map(|(path, _)| path.as_str()).collect())
             }
             Step::SetKey { file, .. }
             | Step::RemoveKey { file, .. }

@@ -60,6 +60,7 @@ async fn run_recorded(
 pub fn step_kind(step: &Step) -> &'static str {
     match step {
         Step::WriteFile { .. } => "write_file",
+        Step::CopyLabFiles { .. } => "copy_lab_files",
         Step::SetKey { .. } => "set_key",
         Step::SetRuntimeEndpoint(_) => "set_runtime_endpoint",
         Step::RemoveKey { .. } => "remove_key",
@@ -93,6 +94,9 @@ pub fn describe(step: &Step, layout: &crate::catalog::NodeLayout) -> String {
     let r = |t: &str| layout.render(t).unwrap_or_else(|_| t.to_string());
     match step {
         Step::WriteFile { path, .. } => format!("write {}", r(path)),
+        Step::CopyLabFiles { from, to, .. } => {
+            format!("copy the lab's {from}/ to {}", r(to))
+        }
         Step::SetKey { file, key, value } => format!("in {}, set {key}: {value}", r(file)),
         Step::SetRuntimeEndpoint(endpoint) => {
             let file = &layout.kubelet_endpoint_file;
@@ -279,6 +283,12 @@ async fn run_step(backend: &dyn Backend, step: &Step) -> Result<(), Fault> {
     let r = |text: &str| layout.render(text).map_err(Fault::Grader);
     match step {
         Step::WriteFile { path, content } => backend.write(&r(path)?, r(content)?.as_bytes()).await,
+        Step::CopyLabFiles { files, .. } => {
+            for (path, content) in files {
+                backend.write(&r(path)?, content.as_bytes()).await?;
+            }
+            Ok(())
+        }
         Step::SetKey { file, key, value } => {
             let value = render_value(layout, value).map_err(Fault::Grader)?;
             let key = parse_key(key)?;
