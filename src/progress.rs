@@ -211,6 +211,52 @@ pub fn summarize(
     }
 }
 
+/// One competency of the curriculum, and whether the learner has practised it.
+#[derive(Debug, Clone, Serialize)]
+pub struct CompetencyProgress<'c> {
+    pub id: &'c str,
+    pub domain: Domain,
+    pub title: &'c str,
+    /// Its labs the learner has passed.
+    pub labs_passed: Vec<&'c str>,
+    /// Its labs not passed yet, in the map's order.
+    pub labs_to_do: Vec<&'c str>,
+    pub lessons: &'c [String],
+}
+
+impl CompetencyProgress<'_> {
+    /// Practised: one of its labs passed.
+    pub fn practised(&self) -> bool {
+        !self.labs_passed.is_empty()
+    }
+}
+
+/// Each competency with the labs of it the learner passed (`passed` holds lab ids).
+pub fn competencies<'c>(
+    curriculum: &'c crate::catalog::Curriculum,
+    passed: &BTreeSet<&str>,
+) -> Vec<CompetencyProgress<'c>> {
+    curriculum
+        .competencies
+        .iter()
+        .map(|c| {
+            let (labs_passed, labs_to_do) = c
+                .labs
+                .iter()
+                .map(String::as_str)
+                .partition(|lab| passed.contains(lab));
+            CompetencyProgress {
+                id: &c.id,
+                domain: c.domain,
+                title: &c.title,
+                labs_passed,
+                labs_to_do,
+                lessons: &c.lessons,
+            }
+        })
+        .collect()
+}
+
 /// A terminal bar of `width` cells, `percent` of them (rounded, capped at 100) filled.
 pub fn bar(percent: u8, width: usize) -> String {
     let percent = usize::from(percent.min(100));

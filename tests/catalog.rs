@@ -1,7 +1,7 @@
 //! The shipped catalog is complete, and a broken one is refused with file, line and a hint.
 
 use ckalab::catalog::step::Step;
-use ckalab::catalog::{BackendKind, Catalog};
+use ckalab::catalog::{BackendKind, Catalog, Domain};
 
 use crate::{CatalogCopy, repo_root};
 
@@ -564,5 +564,50 @@ fn copying_a_folder_the_lab_does_not_ship_is_an_error() {
         &copy,
         "labs/helm-rollback/lab.yaml:",
         "labs/helm-rollback/charts/ holds no files to copy",
+    );
+}
+
+#[test]
+fn the_curriculum_maps_every_competency_to_a_lesson() {
+    let catalog = Catalog::from_dir(repo_root()).unwrap_or_else(|e| panic!("{e}"));
+    let curriculum = catalog.curriculum();
+    assert_eq!(curriculum.version, "v1.35");
+    // The v1.35 curriculum, domain by domain.
+    let per_domain: Vec<usize> = Domain::ALL
+        .into_iter()
+        .map(|domain| curriculum.of(domain).count())
+        .collect();
+    assert_eq!(per_domain, [5, 8, 6, 5, 3], "{:?}", Domain::ALL);
+    for competency in &curriculum.competencies {
+        assert!(!competency.lessons.is_empty(), "{}", competency.id);
+        for lab in &competency.labs {
+            assert!(catalog.lab(lab).is_some(), "{}: {lab}", competency.id);
+        }
+    }
+}
+
+#[test]
+fn a_competency_without_a_lesson_is_an_error() {
+    let copy = CatalogCopy::new();
+    copy.edit(
+        "content/curriculum.yaml",
+        "    lessons: [coredns]\n",
+        "    lessons: []\n",
+    );
+    refused(
+        &copy,
+        "content/curriculum.yaml:",
+        "competency `coredns` has no lesson",
+    );
+    let copy = CatalogCopy::new();
+    copy.edit(
+        "content/curriculum.yaml",
+        "labs: [coredns-stub-domain]",
+        "labs: [coredns-stub]",
+    );
+    refused(
+        &copy,
+        "content/curriculum.yaml:",
+        "names `coredns-stub`, which is not a lab",
     );
 }

@@ -104,3 +104,24 @@ fn learn_lists_every_lesson() {
         catalog.lessons().len()
     );
 }
+
+#[test]
+fn learn_curriculum_shows_each_competency_with_its_lessons_labs_and_gaps() {
+    let out = Test::new().run(&["learn", "--curriculum"]).success();
+    let text = out.stdout();
+    assert!(
+        text.contains("CKA curriculum v1.35: 27 competencies"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Use the Gateway API to manage Ingress traffic"),
+        "{text}"
+    );
+    assert!(text.contains("labs: gateway-httproute"), "{text}");
+    assert!(text.contains("no lab yet"), "a gap is shown: {text}");
+    let json = Test::new()
+        .run(&["learn", "--curriculum", "--json"])
+        .success()
+        .json();
+    assert_eq!(json["competencies"].as_array().map(Vec::len), Some(27));
+}

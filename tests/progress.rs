@@ -109,11 +109,33 @@ fn recommendations_follow_the_seeded_history() {
         "today, yesterday and the day before"
     );
 
+    // etcd-restore and apiserver-flags passed: their competencies are practised, the rest
+    // are gaps, shown heaviest domain first.
+    let competencies = json["curriculum"].as_array().expect("curriculum");
+    let practised: Vec<&str> = competencies
+        .iter()
+        .filter(|c| !c["labs_passed"].as_array().expect("labs_passed").is_empty())
+        .map(|c| c["id"].as_str().unwrap_or_default())
+        .collect();
+    assert_eq!(
+        practised,
+        ["troubleshoot-components", "cluster-lifecycle"],
+        "{competencies:?}"
+    );
+
     let text = test.run(&["progress"]).success();
     text.stdout()
         .contains("What to do next")
         .then_some(())
         .expect("a next-steps section");
+    text.stdout()
+        .contains("2 of 27 curriculum competencies practised")
+        .then_some(())
+        .expect("curriculum coverage");
+    text.stdout()
+        .contains("not yet: Troubleshoot clusters and nodes — `ckalab start cri-plugin-disabled`")
+        .then_some(())
+        .expect("the first gap with its lab");
     assert!(text.stdout().contains('█'), "bars per domain");
 }
 

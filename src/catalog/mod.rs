@@ -3,6 +3,7 @@
 
 pub mod check;
 pub mod command_line;
+pub mod curriculum;
 mod error;
 pub mod lab;
 pub mod layout;
@@ -14,6 +15,7 @@ pub mod step;
 use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
 
+pub use curriculum::Curriculum;
 pub use error::{CatalogError, CatalogErrors};
 use lab::Variant;
 pub use lab::{BackendKind, Domain, Lab, SANDBOX_LIMITS};
@@ -55,6 +57,7 @@ pub struct Catalog {
     labs: Vec<Lab>,
     lessons: Vec<Lesson>,
     questions: Vec<Question>,
+    curriculum: Curriculum,
 }
 
 impl Catalog {
@@ -93,6 +96,7 @@ impl Catalog {
                 read(format!("content/lessons/{entry}"));
             }
         }
+        read(curriculum::FILE.to_string());
         for entry in list_dir(&dir.join("content/quiz")) {
             if entry.ends_with(".yaml") {
                 read(format!("content/quiz/{entry}"));
@@ -131,6 +135,7 @@ impl Catalog {
         let mut lab_files: HashMap<String, Vec<(String, String)>> = HashMap::new();
         // Folders whose lab.yaml did not parse: already reported, so links to them are not.
         let mut unparsed_labs = BTreeSet::new();
+        let mut curriculum_text = None;
         for (path, text) in files {
             let parts: Vec<&str> = path.split('/').collect();
             match parts.as_slice() {
@@ -156,6 +161,7 @@ impl Catalog {
                     .entry(folder.to_string())
                     .or_default()
                     .push((rest.join("/"), text)),
+                ["content", "curriculum.yaml"] => curriculum_text = Some(text),
                 ["content", "lessons", name] if name.ends_with(".md") => {
                     let id = name.trim_end_matches(".md");
                     match Lesson::parse(&path, id, &text) {
@@ -179,10 +185,26 @@ impl Catalog {
         }
         labs.sort_by(|a, b| a.id.cmp(&b.id));
         lessons.sort_by(|a, b| a.id.cmp(&b.id));
+        let parsed = match &curriculum_text {
+            Some(text) => Curriculum::parse(text),
+            None => Err(CatalogError::at(
+                curriculum::FILE,
+                1,
+                "the curriculum map is missing",
+            )),
+        };
+        let curriculum = parsed.unwrap_or_else(|err| {
+            errors.push(
+                err.hint("content/curriculum.yaml maps the CKA competencies to lessons and labs"),
+            );
+            Curriculum::default()
+        });
+        let curriculum_text = curriculum_text.unwrap_or_default();
         let catalog = Catalog {
             labs,
             lessons,
             questions,
+            curriculum,
         };
         for lab in &catalog.labs {
             let (path, text) = &lab_texts[&lab.id];
@@ -190,6 +212,7 @@ impl Catalog {
         }
         errors.extend(catalog.validate_lessons(&unparsed_labs));
         errors.extend(catalog.validate_quiz());
+        errors.extend(catalog.validate_curriculum(&curriculum_text, &unparsed_labs));
         if errors.is_empty() {
             Ok(catalog)
         } else {
@@ -203,6 +226,11 @@ impl Catalog {
 
     pub fn lessons(&self) -> &[Lesson] {
         &self.lessons
+    }
+
+    /// The CKA competencies, with the lessons and labs that cover each.
+    pub fn curriculum(&self) -> &Curriculum {
+        &self.curriculum
     }
 
     /// The quiz bank, in file (lesson) order.
@@ -447,6 +475,62 @@ impl Catalog {
                     )
                     .hint(format!("write content/quiz/{}.yaml", lesson.id)),
                 );
+            }
+        }
+        errors
+    }
+
+    /// Every competency is taught by a lesson, and every lesson and lab it names exists.
+    fn validate_curriculum(
+        &self,
+        text: &str,
+        unparsed_labs: &BTreeSet<String>,
+    ) -> Vec<CatalogError> {
+        let mut errors = Vec::new();
+        let mut ids = BTreeSet::new();
+        for competency in &self.curriculum.competencies {
+            let line = curriculum::line_of(text, &format!("id: {}", competency.id));
+            let problem = |message: String, hint: &str| {
+                CatalogError::at(curriculum::FILE, line, message).hint(hint)
+            };
+            if !ids.insert(&competency.id) {
+                errors.push(problem(
+                    format!("competency `{}` is listed twice", competency.id),
+                    "give each competency its own id",
+                ));
+            }
+            if competency.lessons.is_empty() {
+                errors.push(problem(
+                    format!("competency `{}` has no lesson", competency.id),
+                    "every competency of the curriculum must be taught: name a lesson or write one",
+                ));
+            }
+            for lesson in &competency.lessons {
+                if !self.lessons.iter().any(|l| &l.id == lesson) {
+                    errors.push(problem(
+                        format!(
+                            "competency `{}` names `{lesson}`, which is not a lesson{}",
+                            competency.id,
+                            crate::suggest::did_you_mean(
+                                lesson,
+                                self.lessons.iter().map(|l| l.id.as_str())
+                            )
+                        ),
+                        "name lessons by their file name under content/lessons/",
+                    ));
+                }
+            }
+            for lab in &competency.labs {
+                if self.lab(lab).is_none() && !unparsed_labs.contains(lab) {
+                    errors.push(problem(
+                        format!(
+                            "competency `{}` names `{lab}`, which is not a lab{}",
+                            competency.id,
+                            crate::suggest::did_you_mean(lab, self.lab_ids())
+                        ),
+                        "name labs by their folder under labs/",
+                    ));
+                }
             }
         }
         errors

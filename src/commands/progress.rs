@@ -1,3 +1,4 @@
+use std::collections::BTreeSet;
 use std::io::IsTerminal;
 use std::path::PathBuf;
 
@@ -5,12 +6,13 @@ use clap::Args;
 use serde::Serialize;
 
 use super::open_store;
-use crate::catalog::Catalog;
+use crate::catalog::{Catalog, Domain};
 use crate::clock::human_duration;
 use crate::error::{Error, ExitStatus, Result};
 use crate::home::Home;
 use crate::progress::{
-    AttemptInfo, ExamInfo, LabInfo, LessonInfo, Outcome, Progress, QuizAnswerInfo, bar, summarize,
+    AttemptInfo, CompetencyProgress, ExamInfo, LabInfo, LessonInfo, Outcome, Progress,
+    QuizAnswerInfo, bar, summarize,
 };
 use crate::store::{AttemptRow, LabRecord, Store, Totals, Verdict};
 use crate::ui::{Table, Ui, printable};
@@ -48,6 +50,7 @@ struct ProgressJson<'a> {
     recent: Vec<AttemptRow>,
     #[serde(flatten)]
     mastery: Progress,
+    curriculum: Vec<CompetencyProgress<'a>>,
 }
 
 #[derive(Serialize)]
@@ -73,6 +76,12 @@ pub fn run(ui: &mut Ui, args: ProgressArgs) -> Result<ExitStatus> {
     let totals = store.totals()?;
     let recent = store.recent_attempts(10)?;
     let mastery = mastery(&catalog, &store)?;
+    let passed: BTreeSet<&str> = records
+        .iter()
+        .filter(|(_, record)| record.passes > 0)
+        .map(|(id, _)| id.as_str())
+        .collect();
+    let curriculum = crate::progress::competencies(catalog.curriculum(), &passed);
 
     if args.json {
         let labs = catalog
@@ -89,6 +98,7 @@ pub fn run(ui: &mut Ui, args: ProgressArgs) -> Result<ExitStatus> {
             labs,
             recent,
             mastery,
+            curriculum,
         })?;
         return Ok(ExitStatus::Success);
     }
@@ -128,6 +138,7 @@ pub fn run(ui: &mut Ui, args: ProgressArgs) -> Result<ExitStatus> {
         ]);
     }
     ui.table(&table)?;
+    show_curriculum(ui, &curriculum)?;
     if !mastery.next.is_empty() {
         ui.line("")?;
         ui.line(ui.bold("What to do next"))?;
@@ -183,6 +194,36 @@ pub fn run(ui: &mut Ui, args: ProgressArgs) -> Result<ExitStatus> {
         ui.line(ui.dim("All exams: `ckalab exam history`"))?;
     }
     Ok(ExitStatus::Success)
+}
+
+/// How many competencies a passed lab has practised, and the first gaps by exam weight.
+fn show_curriculum(ui: &mut Ui, curriculum: &[CompetencyProgress]) -> Result<()> {
+    let practised = curriculum.iter().filter(|c| c.practised()).count();
+    ui.line("")?;
+    ui.line(format!(
+        "{} of {} curriculum competencies practised (a lab passed)",
+        practised,
+        curriculum.len()
+    ))?;
+    // Domain::ALL runs from the heaviest domain to the lightest.
+    let gaps = Domain::ALL
+        .into_iter()
+        .flat_map(|domain| curriculum.iter().filter(move |c| c.domain == domain))
+        .filter(|c| !c.practised());
+    for gap in gaps.take(3) {
+        let next = match gap.labs_to_do.first() {
+            Some(lab) => format!("`ckalab start {lab}`"),
+            None => format!(
+                "no lab yet: `ckalab learn {}`",
+                gap.lessons.first().map_or("--curriculum", String::as_str)
+            ),
+        };
+        ui.line(ui.dim(format!("  not yet: {} — {next}", gap.title)))?;
+    }
+    if practised + 3 < curriculum.len() {
+        ui.line(ui.dim("  all of them: `ckalab learn --curriculum`"))?;
+    }
+    Ok(())
 }
 
 /// The learner's history, handed to the pure progress logic.
