@@ -4,6 +4,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::commands::check::CheckArgs;
 use crate::commands::cluster::ClusterArgs;
+use crate::commands::completions::CompletionsArgs;
 use crate::commands::doctor::DoctorArgs;
 use crate::commands::exam::ExamArgs;
 use crate::commands::explain::ExplainArgs;
@@ -26,7 +27,7 @@ use crate::ui::ColorChoice;
 /// practice cluster the way real clusters break, gives you the task, and grades your fix by
 /// looking at the cluster's real state.
 #[derive(Debug, Parser)]
-#[command(name = "ckalab", version, max_term_width = 100)]
+#[command(name = "ckalab", max_term_width = 100)]
 pub struct Cli {
     /// When to use colour (NO_COLOR and CLICOLOR_FORCE are respected in `auto`).
     #[arg(long, global = true, value_enum, default_value_t = Color::Auto)]
@@ -34,6 +35,24 @@ pub struct Cli {
 
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// ckalab's command line, its version naming the Kubernetes and etcd versions the labs target
+/// (the pins the real binaries are built from).
+pub fn command() -> clap::Command {
+    let version = format!(
+        "{} (Kubernetes {}, etcd {})",
+        env!("CARGO_PKG_VERSION"),
+        crate::binaries::pin("K8S_VERSION"),
+        crate::binaries::pin("ETCD_VERSION")
+    );
+    <Cli as clap::CommandFactory>::command().version(version)
+}
+
+/// Parses a command line as `ckalab` does.
+pub fn parse(args: impl IntoIterator<Item = std::ffi::OsString>) -> Result<Cli, clap::Error> {
+    let matches = command().try_get_matches_from(args)?;
+    <Cli as clap::FromArgMatches>::from_arg_matches(&matches)
 }
 
 #[derive(Debug, Subcommand)]
@@ -55,6 +74,7 @@ pub enum Command {
     Reset(ResetArgs),
     Stop(StopArgs),
     Shell(ShellArgs),
+    Completions(CompletionsArgs),
     #[command(name = "__agent", hide = true)]
     Agent(AgentArgs),
     #[command(name = "__node", hide = true)]

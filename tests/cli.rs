@@ -174,3 +174,62 @@ fn missing_home_says_how_to_fix_it() {
         .exit(4)
         .stderr_has("set CKALAB_HOME");
 }
+
+#[test]
+fn version_names_the_kubernetes_and_etcd_versions_the_labs_target() {
+    Test::new()
+        .run(&["--version"])
+        .success()
+        .stdout_has("(Kubernetes v1.35.")
+        .stdout_has(", etcd v3.6.");
+}
+
+#[test]
+fn bash_completes_lab_ids_lessons_and_quiz_topics() {
+    let test = Test::new();
+    let script = test.run(&["completions", "bash"]).success().stdout();
+    let file = test.home().join("ckalab.bash");
+    std::fs::write(&file, script).expect("write the script");
+    // What bash offers after `ckalab <words…><TAB>`, as its completion function computes it.
+    let complete = |words: &str| {
+        let words: Vec<&str> = words.split(' ').collect();
+        let program = format!(
+            "source {}; COMP_WORDS=({}); COMP_CWORD={}; _ckalab ckalab {} {}; echo \"${{COMPREPLY[@]}}\"",
+            file.display(),
+            words.join(" "),
+            words.len() - 1,
+            words[words.len() - 1],
+            words[words.len() - 2],
+        );
+        let out = std::process::Command::new("bash")
+            .args(["-c", &program])
+            .output()
+            .expect("bash runs");
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    };
+    assert_eq!(complete("ckalab start etcd-re"), "etcd-restore");
+    assert_eq!(complete("ckalab show netpol-egr"), "netpol-egress-dns");
+    assert_eq!(complete("ckalab explain apiser"), "apiserver");
+    assert_eq!(complete("ckalab quiz --topic netp"), "netpol");
+    assert_eq!(
+        complete("ckalab labs --domain stor"),
+        "storage",
+        "domains complete too"
+    );
+}
+
+#[test]
+fn zsh_and_fish_scripts_carry_the_catalog_names() {
+    for shell in ["zsh", "fish"] {
+        let script = Test::new().run(&["completions", shell]).success().stdout();
+        for name in ["etcd-restore", "kube-apiserver", "netpol-egress-dns"] {
+            assert!(script.contains(name), "{shell}: {name}");
+        }
+    }
+    let fish = Test::new().run(&["completions", "fish"]).success().stdout();
+    assert!(
+        fish.lines()
+            .any(|l| l.contains("using_subcommand start") && l.contains("etcd-restore")),
+        "fish completes start's lab"
+    );
+}

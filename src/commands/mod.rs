@@ -2,6 +2,7 @@
 
 pub mod check;
 pub mod cluster;
+pub mod completions;
 pub mod doctor;
 pub mod exam;
 pub mod explain;
@@ -60,6 +61,7 @@ pub fn dispatch(ui: &mut Ui, command: Command) -> Result<ExitStatus> {
         Command::Reset(args) => reset::run(ui, args),
         Command::Stop(args) => stop::run(ui, args),
         Command::Shell(args) => shell::run(ui, args),
+        Command::Completions(args) => completions::run(ui, args),
         Command::Agent(args) => internal::agent(args),
         Command::Node(args) => internal::node_tool(args),
         Command::Apply(args) => internal::apply(ui, args),
