@@ -16,14 +16,17 @@ pub enum Need {
     Kind,
 }
 
+/// From a version line: what ckalab uses the tool with (`Ok`), or why it cannot (`Err`).
+type Judge = fn(&str) -> Result<String, String>;
+
 struct Tool {
     name: &'static str,
     version_args: &'static [&'static str],
     needed_by: Need,
     purpose: &'static str,
     install: &'static str,
-    /// What its version line must contain for ckalab's pinned files to work, and why.
-    wanted: Option<(&'static str, &'static str)>,
+    /// Judges the version line: what ckalab will use it with, or why it will not.
+    judge: Option<Judge>,
 }
 
 const TOOLS: &[Tool] = &[
@@ -33,7 +36,7 @@ const TOOLS: &[Tool] = &[
         needed_by: Need::Sandbox,
         purpose: "the sandbox node's container runtime, serving CRI",
         install: "sudo apt-get install -y containerd",
-        wanted: None,
+        judge: None,
     },
     Tool {
         name: "bwrap",
@@ -41,7 +44,7 @@ const TOOLS: &[Tool] = &[
         needed_by: Need::Sandbox,
         purpose: "runs the sandbox node in its own mount namespace, its files at their real paths (bubblewrap)",
         install: "sudo apt-get install -y bubblewrap",
-        wanted: None,
+        judge: None,
     },
     Tool {
         name: "openssl",
@@ -49,7 +52,7 @@ const TOOLS: &[Tool] = &[
         needed_by: Need::Sandbox,
         purpose: "inspects and renews certificates (you use it in labs)",
         install: "sudo apt-get install -y openssl",
-        wanted: None,
+        judge: None,
     },
     Tool {
         name: "docker",
@@ -57,7 +60,7 @@ const TOOLS: &[Tool] = &[
         needed_by: Need::Kind,
         purpose: "runs kind's node containers (or podman)",
         install: "sudo apt-get install -y docker.io  (macOS: install Docker Desktop or colima)",
-        wanted: None,
+        judge: None,
     },
     Tool {
         name: "podman",
@@ -65,18 +68,15 @@ const TOOLS: &[Tool] = &[
         needed_by: Need::Kind,
         purpose: "runs kind's node containers instead of docker (KIND_EXPERIMENTAL_PROVIDER=podman)",
         install: "sudo apt-get install -y podman  (macOS: brew install podman)",
-        wanted: None,
+        judge: None,
     },
     Tool {
         name: "kind",
         version_args: &["version"],
         needed_by: Need::Kind,
         purpose: "creates the practice cluster",
-        install: "curl -Lo kind https://kind.sigs.k8s.io/dl/v0.31.0/kind-linux-amd64 && sudo install kind /usr/local/bin/  (macOS: brew install kind)",
-        wanted: Some((
-            "v0.31.",
-            "ckalab's cluster configs pin kind v0.31's node image (Kubernetes v1.35), and kind supports a node image only with the release it was built for",
-        )),
+        install: "curl -Lo kind https://kind.sigs.k8s.io/dl/v0.33.0/kind-linux-amd64 && sudo install kind /usr/local/bin/  (macOS: brew install kind)",
+        judge: Some(kind_release),
     },
     Tool {
         name: "kubectl",
@@ -84,9 +84,24 @@ const TOOLS: &[Tool] = &[
         needed_by: Need::Kind,
         purpose: "talks to the cluster (you use it in labs)",
         install: "curl -LO https://dl.k8s.io/release/v1.35.0/bin/linux/amd64/kubectl && sudo install kubectl /usr/local/bin/  (macOS: brew install kubectl)",
-        wanted: None,
+        judge: None,
     },
 ];
+
+/// Which node image a kind version line gets, or why ckalab cannot use that kind.
+fn kind_release(line: &str) -> Result<String, String> {
+    use crate::backend::kind::releases;
+    match releases::of_version(line) {
+        Some(release) => Ok(format!(
+            "kind {} clusters run {} (containerd {})",
+            release.minor, release.node_image, release.containerd
+        )),
+        None => Err(format!(
+            "ckalab has a Kubernetes v1.35 node image for kind {} only, and kind runs an image only with the release that built it: install one of those",
+            releases::supported()
+        )),
+    }
+}
 
 /// The command that installs a tool ckalab knows, as `ckalab doctor` prints it.
 pub fn install_command(name: &str) -> Option<&'static str> {
@@ -105,7 +120,9 @@ pub struct Probe {
     pub version: Option<String>,
     /// The command that installs it.
     pub install: &'static str,
-    /// Why the version found is not the one ckalab's pinned files need, if it is not.
+    /// What ckalab uses the version found with (kind: its node image).
+    pub note: Option<String>,
+    /// Why the version found is not one ckalab can use, if it is not.
     pub advice: Option<String>,
 }
 
@@ -199,11 +216,14 @@ fn probe(tool: &Tool) -> Probe {
     let version = path
         .as_deref()
         .and_then(|p| version_line(p, tool.version_args));
-    let advice = match (&version, tool.wanted) {
-        (Some(found), Some((wanted, why))) if !found.contains(wanted) => {
-            Some(format!("{why}: install {wanted}x"))
-        }
-        _ => None,
+    let verdict = version
+        .as_deref()
+        .zip(tool.judge)
+        .map(|(line, judge)| judge(line));
+    let (note, advice) = match verdict {
+        Some(Ok(note)) => (Some(note), None),
+        Some(Err(advice)) => (None, Some(advice)),
+        None => (None, None),
     };
     Probe {
         name: tool.name,
@@ -212,6 +232,7 @@ fn probe(tool: &Tool) -> Probe {
         path,
         version,
         install: tool.install,
+        note,
         advice,
     }
 }

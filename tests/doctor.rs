@@ -43,7 +43,7 @@ fn nothing_installed_exits_4_with_install_commands() {
         .exit(4);
     run.stdout_has("sudo apt-get install -y containerd")
         .stdout_has("sudo apt-get install -y bubblewrap")
-        .stdout_has("kind.sigs.k8s.io/dl/v0.31.0")
+        .stdout_has("kind.sigs.k8s.io/dl/v0.33.0")
         .stdout_has("build them: bash scripts/build-k8s.sh")
         .stdout_has("sandbox backend (no Docker needed): not ready");
 }
@@ -144,4 +144,44 @@ fn the_real_control_plane_binaries_are_listed_with_their_versions() {
         .stdout_has("etcd Version: 3.6.16")
         .stdout_has("not built")
         .stdout_has("build them: bash scripts/build-k8s.sh");
+}
+
+/// doctor names the node image a supported kind gets, and says which kinds to install when the
+/// one found has no v1.35 image of ckalab's.
+#[test]
+fn doctor_says_which_node_image_each_kind_release_gets() {
+    let kind_says = |version: &str| {
+        let bin = tempfile::tempdir().expect("dir");
+        fake_tool(bin.path(), "kind", version);
+        let test = Test::new().env("PATH", bin.path().to_string_lossy());
+        let out = test.run(&["doctor"]);
+        let json = test.run(&["doctor", "--json"]).json();
+        let kind = json["tools"]
+            .as_array()
+            .expect("tools")
+            .iter()
+            .find(|t| t["name"] == "kind")
+            .expect("kind")
+            .clone();
+        (out.stdout(), kind)
+    };
+    let (text, kind) = kind_says("kind v0.32.0 go1.25.4 linux/amd64");
+    assert!(
+        text.contains("kind: kind v0.32 clusters run kindest/node:v1.35.5@sha256:ce977ae6"),
+        "{text}"
+    );
+    assert!(kind["advice"].is_null(), "{kind}");
+    let (_, kind) = kind_says("kind v0.33.0 go1.26.0 linux/amd64");
+    assert!(
+        kind["note"]
+            .as_str()
+            .is_some_and(|n| n.contains("kindest/node:v1.35.8@sha256:07b2536e")),
+        "{kind}"
+    );
+    let (text, kind) = kind_says("kind v0.29.0 go1.24.2 linux/amd64");
+    assert!(kind["note"].is_null(), "{kind}");
+    assert!(
+        text.contains("node image for kind v0.31, v0.32 or v0.33 only"),
+        "{text}"
+    );
 }

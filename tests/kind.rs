@@ -16,6 +16,7 @@ struct Fakes {
 const KIND: &str = r#"#!/bin/sh
 echo "kind $*" >> "$FAKE_DIR/calls"
 case "$1 $2" in
+  "version ") echo "kind ${FAKE_KIND_VERSION:-v0.32.0} go1.25.4 linux/amd64" ;;
   "get clusters") [ -f "$FAKE_DIR/created" ] && /bin/cat "$FAKE_DIR/created" || echo "No kind clusters found." >&2 ;;
   "create cluster") echo "$4" > "$FAKE_DIR/created" ;;
   "delete cluster") /bin/rm -f "$FAKE_DIR/created" ;;
@@ -201,6 +202,7 @@ fn cluster_up_makes_the_expected_calls_and_a_second_up_is_a_no_op() {
     let mount = "/var/lib/ckalab/etcd-image";
     let expected = [
         "kind get clusters".to_string(),
+        "kind version".to_string(),
         format!(
             "kind create cluster --name ckalab --config {} --kubeconfig {}",
             dir.join("ckalab.yaml").display(),
@@ -226,7 +228,10 @@ fn cluster_up_makes_the_expected_calls_and_a_second_up_is_a_no_op() {
     assert_eq!(fakes.calls(), expected);
     // The pinned config went to kind, and ckalab keeps kind's kubeconfig to itself.
     let config = std::fs::read_to_string(dir.join("ckalab.yaml")).expect("config");
-    assert!(config.contains("kindest/node:v1.35.0@sha256:"));
+    assert!(
+        config.contains("kindest/node:v1.35.5@sha256:"),
+        "kind v0.32's image"
+    );
     assert!(
         std::fs::read_to_string(dir.join("ckalab.kubeconfig"))
             .expect("kubeconfig")
@@ -304,7 +309,7 @@ fn missing_docker_or_kind_is_named_with_its_install_command() {
         .run(&["cluster", "up"])
         .exit(4)
         .stderr_has("`kind` is not installed")
-        .stderr_has("kind.sigs.k8s.io/dl/v0.31.0");
+        .stderr_has("kind.sigs.k8s.io/dl/v0.33.0");
     assert!(only_kind.calls().is_empty() && only_docker.calls().is_empty());
 }
 
@@ -574,5 +579,21 @@ fn etcdutl_missing_from_kubernetes_etcd_image_comes_from_etcds_own_and_a_failed_
     assert!(
         !fakes.calls()[before..].iter().any(|c| c.contains("ctr")),
         "nothing is fetched once both tools are there"
+    );
+}
+
+#[test]
+fn cluster_up_refuses_a_kind_without_a_v1_35_image_of_ckalabs() {
+    let fakes = Fakes::new(&["docker", "kind"]);
+    fakes
+        .test("ckalab")
+        .env("FAKE_KIND_VERSION", "v0.29.0")
+        .run(&["cluster", "up"])
+        .exit(4)
+        .stderr_has("`kind v0.29.0 go1.25.4 linux/amd64`: ckalab has no Kubernetes v1.35 node image for this kind release")
+        .stderr_has("install kind v0.31, v0.32 or v0.33");
+    assert!(
+        !fakes.calls().iter().any(|c| c.starts_with("kind create")),
+        "nothing is created"
     );
 }

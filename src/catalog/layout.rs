@@ -53,7 +53,7 @@ impl Ports {
 }
 
 impl NodeLayout {
-    /// The layout of a kind cluster's control-plane node as kind v0.31 makes it: Kubernetes
+    /// The layout of a kind cluster's control-plane node as kind v0.31 to v0.33 make it: Kubernetes
     /// 1.35 with etcd 3.6.
     pub fn kind(cluster: &str) -> NodeLayout {
         NodeLayout::kind_versions(cluster, 35, 6)

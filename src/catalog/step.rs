@@ -69,6 +69,10 @@ pub enum Step {
     Stop(String),
     /// Restarts a unit.
     Restart(String),
+    /// Enables a unit: it starts at boot.
+    Enable(String),
+    /// Disables a unit: it no longer starts at boot (reset enables it again).
+    Disable(String),
     /// Saves an etcd snapshot to a node path, through the etcd client URL and certs.
     EtcdSnapshot { to: String },
     /// Restores an etcd snapshot into a new data directory (`data_dir` must not exist), with
@@ -196,6 +200,8 @@ impl Step {
             // Units, objects, waits and commands change no file setup could name in advance.
             Step::Start(_)
             | Step::Stop(_)
+            | Step::Enable(_)
+            | Step::Disable(_)
             | Step::Restart(_)
             | Step::PutObject { .. }
             | Step::PatchObject { .. }

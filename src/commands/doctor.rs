@@ -69,6 +69,11 @@ pub fn run(ui: &mut Ui, args: DoctorArgs) -> Result<ExitStatus> {
             report.binaries_build
         )))?;
     }
+    for tool in &report.tools {
+        if let Some(note) = &tool.note {
+            ui.line(ui.dim(format!("{}: {note}", tool.name)))?;
+        }
+    }
     for tool in report.tools.iter().filter(|t| t.advice.is_some()) {
         ui.line(ui.red(format!(
             "{}: {}",

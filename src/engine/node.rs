@@ -11,13 +11,16 @@ use serde::{Deserialize, Serialize};
 
 use super::fault::Fault;
 
-/// A request to a unit: start, stop or restart it.
+/// A request to a unit: start, stop or restart it; or enable or disable it, which decides
+/// whether it starts at boot and leaves it running or stopped as it is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum UnitAction {
     Start,
     Stop,
     Restart,
+    Enable,
+    Disable,
 }
 
 impl UnitAction {
@@ -27,6 +30,8 @@ impl UnitAction {
             UnitAction::Start => "start",
             UnitAction::Stop => "stop",
             UnitAction::Restart => "restart",
+            UnitAction::Enable => "enable",
+            UnitAction::Disable => "disable",
         }
     }
 }

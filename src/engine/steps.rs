@@ -73,6 +73,8 @@ pub fn step_kind(step: &Step) -> &'static str {
         Step::Keep(_) => "keep",
         Step::Start(_) => "start",
         Step::Stop(_) => "stop",
+        Step::Enable(_) => "enable",
+        Step::Disable(_) => "disable",
         Step::Restart(_) => "restart",
         Step::EtcdSnapshot { .. } => "etcd_snapshot",
         Step::EtcdRestore { .. } => "etcd_restore",
@@ -128,6 +130,8 @@ pub fn describe(step: &Step, layout: &crate::catalog::NodeLayout) -> String {
         Step::Keep(path) => format!("(ckalab keeps {} as it is, for reset)", r(path)),
         Step::Start(unit) => format!("systemctl start {}", r(unit)),
         Step::Stop(unit) => format!("systemctl stop {}", r(unit)),
+        Step::Enable(unit) => format!("systemctl enable {}", r(unit)),
+        Step::Disable(unit) => format!("systemctl disable {}", r(unit)),
         Step::Restart(unit) if UNITS.contains(&unit.as_str()) => {
             format!("systemctl restart {unit}")
         }
@@ -352,6 +356,8 @@ async fn run_step(backend: &dyn Backend, step: &Step) -> Result<(), Fault> {
         Step::Keep(_) => Ok(()),
         Step::Start(unit) => unit_action(backend, &r(unit)?, UnitAction::Start).await,
         Step::Stop(unit) => unit_action(backend, &r(unit)?, UnitAction::Stop).await,
+        Step::Enable(unit) => unit_action(backend, &r(unit)?, UnitAction::Enable).await,
+        Step::Disable(unit) => unit_action(backend, &r(unit)?, UnitAction::Disable).await,
         Step::Restart(unit) => unit_action(backend, &r(unit)?, UnitAction::Restart).await,
         Step::EtcdSnapshot { to } => backend.etcd_snapshot_save(&r(to)?).await,
         Step::EtcdRestore { snapshot, data_dir } => {

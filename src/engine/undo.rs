@@ -25,6 +25,9 @@ pub struct UndoLog {
     /// edited object from one deleted and recreated.
     #[serde(default)]
     uids: Vec<(ObjectRef, String)>,
+    /// Units setup disabled: reset enables them again.
+    #[serde(default)]
+    disabled_units: Vec<String>,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -49,6 +52,12 @@ impl UndoLog {
     /// already did.
     pub async fn record(&mut self, backend: &dyn Backend, step: &Step) -> Result<(), Fault> {
         let layout = backend.layout();
+        if let Step::Disable(unit) = step {
+            let unit = layout.render(unit).map_err(Fault::Grader)?;
+            if !self.disabled_units.contains(&unit) {
+                self.disabled_units.push(unit);
+            }
+        }
         for path in step.paths().written {
             let path = layout.render(path).map_err(Fault::Grader)?;
             if self.paths.contains_key(&path) {
@@ -114,7 +123,13 @@ impl UndoLog {
     /// Puts every recorded file back as it was and returns how many. Objects stay recorded:
     /// they go back with `restore_objects`, once the API server answers again.
     pub async fn restore_files(&mut self, backend: &dyn Backend) -> Result<usize, Fault> {
-        let count = self.paths.len();
+        let count = self.paths.len() + self.disabled_units.len();
+        for unit in std::mem::take(&mut self.disabled_units) {
+            backend
+                .unit(&unit, super::node::UnitAction::Enable)
+                .await
+                .map_err(|e| e.context(format!("enabling {unit} again")))?;
+        }
         for (path, original) in std::mem::take(&mut self.paths) {
             match original {
                 Original::File { saved_as } => {
@@ -163,7 +178,7 @@ impl UndoLog {
 
     /// Whether anything is recorded.
     pub fn is_empty(&self) -> bool {
-        self.paths.is_empty() && self.objects.is_empty()
+        self.paths.is_empty() && self.objects.is_empty() && self.disabled_units.is_empty()
     }
 }
 

@@ -19,6 +19,10 @@ impl Kind {
             .collect()
     }
 
+    pub fn version_argv(&self) -> Vec<String> {
+        self.argv(&["version"])
+    }
+
     pub fn get_clusters_argv(&self) -> Vec<String> {
         self.argv(&["get", "clusters"])
     }

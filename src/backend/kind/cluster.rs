@@ -24,6 +24,15 @@ pub enum ClusterError {
         "refusing to use the kind cluster `{cluster}`: {reason}\nhint: ckalab only changes a cluster it created with `ckalab cluster up`; if this one is yours, `ckalab cluster up --name <another name>` makes one for ckalab"
     )]
     NotCreatedByCkalab { cluster: String, reason: String },
+    /// The installed kind is not a release ckalab has a node image for.
+    #[error(
+        "`{found}`: ckalab has no Kubernetes v1.35 node image for this kind release\nhint: install kind {supported} (kind runs a node image only with the release that built it): {install}"
+    )]
+    UnsupportedKind {
+        found: String,
+        supported: String,
+        install: &'static str,
+    },
     /// `--config` names no built-in config.
     #[error("no kind config named `{name}`\nhint: the built-in configs are {known}")]
     UnknownConfig { name: String, known: String },
@@ -140,8 +149,9 @@ impl Cluster {
                 name: config.to_string(),
                 known: crate::catalog::kind_config_names().join(", "),
             })?;
+        let release = self.kind_release()?;
         let config_path = self.dir.join(format!("{config}.yaml"));
-        write(&config_path, text)?;
+        write(&config_path, &super::releases::config_for(text, release))?;
         progress(
             "creating the kind cluster (the first time, pulling the node image takes minutes)",
         );
@@ -158,6 +168,16 @@ impl Cluster {
         progress("preparing the control plane for labs: etcdctl and etcdutl from the etcd image");
         prepare_for_labs(&node)?;
         Ok(Up::Created)
+    }
+
+    /// The supported release the installed kind is, whose node image the cluster uses.
+    fn kind_release(&self) -> Result<&'static super::releases::KindRelease, ClusterError> {
+        let line = external::run(&self.kind.version_argv(), None)?;
+        super::releases::of_version(&line).ok_or_else(|| ClusterError::UnsupportedKind {
+            found: line.trim().to_string(),
+            supported: super::releases::supported(),
+            install: external::install_hint("kind"),
+        })
     }
 
     /// Deletes the cluster (and its entry in ckalab's kubeconfig); `false` when there was none.

@@ -8,3 +8,4 @@ pub mod cluster;
 pub mod external;
 pub mod node;
 pub mod node_commands;
+pub mod releases;

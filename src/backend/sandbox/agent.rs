@@ -65,8 +65,15 @@ pub fn run(node_dir: PathBuf) -> std::io::Result<()> {
         let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
         let mut interrupt =
             tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())?;
-        agent.start_containerd().await;
-        agent.start_kubelet();
+        // Boot: systemd starts the enabled units.
+        if agent.files.is_enabled("containerd") {
+            agent.start_containerd().await;
+        }
+        if agent.files.is_enabled("kubelet") {
+            agent.start_kubelet();
+        } else {
+            agent.kubelet_wanted = false;
+        }
         // kubeadm's and kind's add-ons, and kind's storage provisioner; failures (the API
         // server starting) are retried at the next round.
         let admin = agent.host("/etc/kubernetes/super-admin.conf");
@@ -284,6 +291,8 @@ impl Agent {
                     self.stop_kubelet();
                     self.start_kubelet();
                 }
+                // Enablement is a file the node reads at boot, never a request.
+                (_, UnitAction::Enable | UnitAction::Disable) => {}
             }
             if let Some(u) = self.state.units.get_mut(unit) {
                 u.generation = request.generation;

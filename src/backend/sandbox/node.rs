@@ -332,6 +332,13 @@ impl SandboxNode {
 
     /// Asks the agent to start, stop or restart a unit and waits until it has acted.
     pub fn unit(&self, unit: &str, action: UnitAction) -> Result<(), SandboxError> {
+        if let UnitAction::Enable | UnitAction::Disable = action {
+            // Whether it starts at boot: the agent reads it when the node starts.
+            return self
+                .state_files()
+                .set_enabled(unit, action == UnitAction::Enable)
+                .map_err(|e| self.unhealthy(e.to_string()));
+        }
         let generation = self
             .state_files()
             .request(unit, action)

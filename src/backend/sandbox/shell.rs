@@ -68,12 +68,13 @@ fn systemctl(root: &Path, args: &[String], out: &mut impl Write) -> ToolResult {
         .collect();
     let Some((&verb, units)) = positional.split_first() else {
         return Err(
-            "usage: systemctl status|start|stop|restart|is-active|daemon-reload <unit>".into(),
+            "usage: systemctl status|start|stop|restart|enable|disable|is-active|is-enabled|daemon-reload <unit>".into(),
         );
     };
-    if matches!(verb, "daemon-reload" | "enable" | "disable" | "reload") {
+    if matches!(verb, "daemon-reload" | "reload") {
         return Ok(0);
     }
+    let now = args.iter().any(|a| a == "--now");
     let mut code = 0;
     for unit in units.iter().map(|u| unit_name(u)) {
         if !super::state::UNITS.contains(&unit) {
@@ -85,9 +86,39 @@ fn systemctl(root: &Path, args: &[String], out: &mut impl Write) -> ToolResult {
             "start" => Some(UnitAction::Start),
             "stop" => Some(UnitAction::Stop),
             "restart" => Some(UnitAction::Restart),
+            "enable" | "disable" => {
+                let enable = verb == "enable";
+                let link = format!("/etc/systemd/system/multi-user.target.wants/{unit}.service");
+                if enable != files.is_enabled(unit) {
+                    files.set_enabled(unit, enable).map_err(|e| e.to_string())?;
+                    if enable {
+                        eprintln!(
+                            "Created symlink {link} → /usr/lib/systemd/system/{unit}.service."
+                        );
+                    } else {
+                        eprintln!("Removed \"{link}\".");
+                    }
+                }
+                // `--now` also starts or stops it.
+                now.then_some(if enable {
+                    UnitAction::Start
+                } else {
+                    UnitAction::Stop
+                })
+            }
+            "is-enabled" => {
+                let enabled = files.is_enabled(unit);
+                writeln!(out, "{}", if enabled { "enabled" } else { "disabled" })
+                    .map_err(|e| e.to_string())?;
+                code = if enabled { code } else { 1 };
+                continue;
+            }
             "status" | "is-active" => None,
             other => return Err(format!("Unknown command verb '{other}'.")),
         };
+        if matches!(verb, "enable" | "disable") && action.is_none() {
+            continue;
+        }
         if let Some(action) = action {
             let generation = files.request(unit, action).map_err(|e| e.to_string())?;
             wait(|| files.read_state().is_some_and(|s| s.units.get(unit).is_some_and(|u| u.generation >= generation)))
@@ -116,9 +147,14 @@ fn systemctl(root: &Path, args: &[String], out: &mut impl Write) -> ToolResult {
             sub => format!("{active} ({sub})"),
         };
         let _ = writeln!(out, "● {unit}.service - {description}");
+        let enabled = if files.is_enabled(unit) {
+            "enabled"
+        } else {
+            "disabled"
+        };
         let _ = writeln!(
             out,
-            "     Loaded: loaded (/usr/lib/systemd/system/{unit}.service; enabled; preset: enabled)"
+            "     Loaded: loaded (/usr/lib/systemd/system/{unit}.service; {enabled}; preset: enabled)"
         );
         let _ = writeln!(out, "     Active: {detail} since {}", u.since);
         if u.pid > 0 {

@@ -88,6 +88,29 @@ impl StateFiles {
         self.dir.join("pods").join(format!("{pod}.restart"))
     }
 
+    /// Present while a unit is disabled: the agent does not start it when the node boots.
+    fn disabled_path(&self, unit: &str) -> PathBuf {
+        self.dir.join("units").join(format!("{unit}.disabled"))
+    }
+
+    /// Whether a unit starts at boot (`systemctl is-enabled`).
+    pub fn is_enabled(&self, unit: &str) -> bool {
+        !self.disabled_path(unit).exists()
+    }
+
+    /// `systemctl enable` / `disable`.
+    pub fn set_enabled(&self, unit: &str, enabled: bool) -> io::Result<()> {
+        let path = self.disabled_path(unit);
+        if enabled {
+            match std::fs::remove_file(&path) {
+                Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
+                _ => Ok(()),
+            }
+        } else {
+            write_atomic(&path, b"disabled\n")
+        }
+    }
+
     fn request_path(&self, unit: &str) -> PathBuf {
         self.dir.join("units").join(unit)
     }
