@@ -602,8 +602,8 @@ fn a_competency_without_a_lesson_is_an_error() {
     let copy = CatalogCopy::new();
     copy.edit(
         "content/curriculum.yaml",
-        "labs: [coredns-stub-domain]",
-        "labs: [coredns-stub]",
+        "labs: [coredns-stub-domain, coredns-scaled-zero]",
+        "labs: [coredns-stub, coredns-scaled-zero]",
     );
     refused(
         &copy,

@@ -49,7 +49,8 @@ fn an_unknown_lab_exits_2_and_suggests_the_closest_ids() {
         .run(&["show", "etcd-restor"])
         .exit(2)
         .stderr_has("no lab named `etcd-restor`")
-        .stderr_has("did you mean `etcd-restore`?")
+        .stderr_has("did you mean")
+        .stderr_has("`etcd-restore`")
         .stderr_has("ckalab labs");
 }
 

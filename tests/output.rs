@@ -116,6 +116,7 @@ fn progress_json_on_a_fresh_home() {
     assert_eq!(
         keys(&json),
         [
+            "curriculum",
             "database",
             "domains",
             "labs",

@@ -55,6 +55,13 @@ pub enum Check {
     /// A shell command line run on the node (`sh -c`) exits 0; `about` says what that proves,
     /// in the learner's terms ("the snapshot restores").
     Shell { about: String, run: String },
+    /// The scheduler schedules: a probe pod the grader creates in `namespace`, naming no node,
+    /// is bound to one within `within_seconds` (60 unless given); the probe is removed after.
+    Schedules {
+        namespace: String,
+        #[serde(default = "sixty")]
+        within_seconds: u64,
+    },
     /// A field of an object, found by a key path (`spec.template.spec.containers[name=api].image`,
     /// `spec.taints[key=dedicated].effect`), meets an expectation.
     Field {
@@ -176,7 +183,8 @@ pub enum Check {
         #[serde(default)]
         denied: Vec<Flow>,
     },
-    /// The EndpointSlices of a Service list exactly the Ready pods of a workload, on `port`.
+    /// The EndpointSlices of a Service list exactly the Ready pods of a workload, on `port` (the
+    /// Service's other ports, such as kube-dns's metrics port beside 53, are not compared).
     ServiceEndpoints {
         namespace: String,
         service: String,
@@ -367,6 +375,10 @@ impl std::fmt::Display for PodRef {
             }
         }
     }
+}
+
+fn sixty() -> u64 {
+    60
 }
 
 fn tcp() -> String {

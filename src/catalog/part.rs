@@ -57,6 +57,7 @@ impl Check {
             Check::ApiserverReady | Check::ObjectExists { .. } => vec![KubeApiserver, Etcd],
             Check::EtcdHealthy => vec![Etcd],
             Check::PodPhase { .. } => vec![KubeApiserver, Etcd, KubeScheduler, Kubelet, Containerd],
+            Check::Schedules { .. } => vec![KubeApiserver, Etcd, KubeScheduler],
             Check::CertValid { .. }
             | Check::FileKey { .. }
             | Check::Command(_)

@@ -24,6 +24,21 @@ pub struct StaticPodRun {
     pub state: PodState,
 }
 
+impl StaticPodRun {
+    /// The manifest as JSON (null when it does not parse).
+    fn object(&self) -> serde_json::Value {
+        serde_saphyr::from_str(&self.manifest).unwrap_or_default()
+    }
+
+    /// The namespace the manifest names, `default` when it names none, as the kubelet has it.
+    fn namespace(&self) -> String {
+        self.object()["metadata"]["namespace"]
+            .as_str()
+            .unwrap_or("default")
+            .to_string()
+    }
+}
+
 pub struct NodeStatus {
     name: String,
     kubeconfig: PathBuf,
@@ -32,8 +47,9 @@ pub struct NodeStatus {
     registered: bool,
     /// The Ready status last posted and since when, for lastTransitionTime.
     last: Option<(bool, String)>,
-    /// The mirror pods made, by static pod name, with the hash of the manifest each mirrors.
-    mirrored: BTreeMap<String, String>,
+    /// The mirror pods made, by static pod name: the hash of the manifest each mirrors, and
+    /// its namespace.
+    mirrored: BTreeMap<String, (String, String)>,
 }
 
 impl NodeStatus {
@@ -145,20 +161,27 @@ impl NodeStatus {
             .cloned()
             .collect();
         for name in gone {
-            self.delete_mirror(client, &name).await?;
-            self.mirrored.remove(&name);
+            if let Some((_, namespace)) = self.mirrored.remove(&name) {
+                self.delete_mirror(client, &namespace, &name).await?;
+            }
         }
         for pod in pods {
             let hash = format!("{:016x}", fnv(pod.manifest.as_bytes()));
-            if self.mirrored.get(&pod.name) != Some(&hash) {
-                self.delete_mirror(client, &pod.name).await?;
+            let namespace = pod.namespace();
+            if self.mirrored.get(&pod.name).map(|(h, _)| h) != Some(&hash) {
+                if let Some((_, old)) = self.mirrored.remove(&pod.name) {
+                    self.delete_mirror(client, &old, &pod.name).await?;
+                }
+                // A mirror left by an earlier agent of this node, not in the map yet.
+                self.delete_mirror(client, &namespace, &pod.name).await?;
                 let Some(manifest) = self.mirror_object(pod, &hash) else {
                     continue;
                 };
                 api::object::ensure(client, &manifest).await?;
-                self.mirrored.insert(pod.name.clone(), hash);
+                self.mirrored
+                    .insert(pod.name.clone(), (hash, namespace.clone()));
             }
-            Api::<Pod>::namespaced(client.clone(), "kube-system")
+            Api::<Pod>::namespaced(client.clone(), &namespace)
                 .patch_status(
                     &self.mirror_name(&pod.name),
                     &PatchParams::default(),
@@ -176,8 +199,13 @@ impl NodeStatus {
 
     /// Deletes a mirror pod at once, as the kubelet does (grace 0): no kubelet would ever
     /// confirm a graceful deletion of a pod that has no container of its own.
-    async fn delete_mirror(&self, client: &kube::Client, pod: &str) -> Result<(), Fault> {
-        let pods = Api::<Pod>::namespaced(client.clone(), "kube-system");
+    async fn delete_mirror(
+        &self,
+        client: &kube::Client,
+        namespace: &str,
+        pod: &str,
+    ) -> Result<(), Fault> {
+        let pods = Api::<Pod>::namespaced(client.clone(), namespace);
         match pods
             .delete(
                 &self.mirror_name(pod),
@@ -193,9 +221,12 @@ impl NodeStatus {
 
     /// The pod the manifest describes, bound to this node and marked as a mirror.
     fn mirror_object(&self, pod: &StaticPodRun, hash: &str) -> Option<serde_json::Value> {
-        let mut object: serde_json::Value = serde_saphyr::from_str(&pod.manifest).ok()?;
+        let mut object = pod.object();
+        if !object.is_object() {
+            return None;
+        }
         object["metadata"]["name"] = self.mirror_name(&pod.name).into();
-        object["metadata"]["namespace"] = "kube-system".into();
+        object["metadata"]["namespace"] = pod.namespace().into();
         object["metadata"]["annotations"]["kubernetes.io/config.mirror"] = hash.into();
         object["metadata"]["annotations"]["kubernetes.io/config.hash"] = hash.into();
         object["metadata"]["annotations"]["kubernetes.io/config.source"] = "file".into();
@@ -207,7 +238,14 @@ impl NodeStatus {
 /// A mirror pod's status as the kubelet reports it: Running and Ready with its container, or
 /// its container in CrashLoopBackOff after the exit code it last had.
 fn pod_status(pod: &StaticPodRun) -> serde_json::Value {
-    let name = pod.name.as_str();
+    // The container the manifest declares; the control plane's are named after their pod.
+    let manifest = pod.object();
+    let container = &manifest["spec"]["containers"][0];
+    let name = container["name"].as_str().unwrap_or(pod.name.as_str());
+    let image = container["image"].as_str().map_or_else(
+        || format!("registry.k8s.io/{name}:{}", kubelet_version()),
+        String::from,
+    );
     let running = pod.state.state == "Running";
     let state = if running {
         serde_json::json!({"running": {"startedAt": pod.state.started_at}})
@@ -244,7 +282,7 @@ fn pod_status(pod: &StaticPodRun) -> serde_json::Value {
         ],
         "containerStatuses": [{
             "name": name,
-            "image": format!("registry.k8s.io/{name}:{}", kubelet_version()),
+            "image": image,
             "imageID": "",
             "containerID": format!("containerd://{}", pod.state.container_id),
             "ready": running && pod.state.ready,

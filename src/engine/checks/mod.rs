@@ -23,6 +23,7 @@ pub mod placement;
 mod pod_phase;
 mod rollout;
 mod same_object;
+mod schedules;
 mod service_active;
 mod service_endpoints;
 mod static_pod_running;
@@ -64,6 +65,7 @@ pub fn describe(check: &Check) -> String {
         Check::FileKey { file, key, .. } => format!("{key} in {}", file_name(file)),
         Check::Command(argv) => format!("`{}` succeeds", argv.join(" ")),
         Check::Shell { about, .. } => about.clone(),
+        Check::Schedules { namespace, .. } => format!("new pods in {namespace} get scheduled"),
         Check::Field {
             about: Some(about), ..
         } => about.clone(),
@@ -166,6 +168,10 @@ pub async fn grade(backend: &dyn Backend, check: &Check) -> CheckResult {
             name: pod,
             phase,
         } => pod_phase::grade(backend, &name, namespace, pod, phase).await,
+        Check::Schedules {
+            namespace,
+            within_seconds,
+        } => schedules::grade(backend, &name, namespace, *within_seconds).await,
         Check::FileKey { file, key, equals } => match render(file) {
             Ok(file) => file_key::grade(backend, &name, &file, key, equals).await,
             Err(e) => CheckResult::invalid(&name, e),

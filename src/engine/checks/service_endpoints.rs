@@ -53,7 +53,9 @@ pub async fn grade(
         Ok(list) => list.items,
         Err(err) => return CheckResult::fault(check, &api::fault(&err)),
     };
-    let mut found = BTreeSet::new();
+    // Every ready (address, port) pair, shown when they are wrong; the Service's other ports
+    // (kube-dns's metrics port beside 53) are not the question.
+    let mut every = BTreeSet::new();
     for slice in &slices {
         let ports: Vec<u16> = slice
             .ports
@@ -72,7 +74,7 @@ pub async fn grade(
             }
             for address in &endpoint.addresses {
                 for port in &ports {
-                    found.insert((address.clone(), *port));
+                    every.insert((address.clone(), *port));
                 }
             }
         }
@@ -87,6 +89,8 @@ pub async fn grade(
                 .join(", ")
         }
     };
+    let found: BTreeSet<(String, u16)> =
+        every.iter().filter(|(_, p)| *p == port).cloned().collect();
     if wanted.is_empty() {
         return CheckResult::fail(check, format!("{pods_of} has no pod with an IP yet"));
     }
@@ -100,7 +104,7 @@ pub async fn grade(
             check,
             format!(
                 "service {service}'s ready endpoints are {}, not the pods of {pods_of} on port {port} ({})",
-                shown(&found),
+                shown(&every),
                 shown(&wanted)
             ),
         )
