@@ -137,7 +137,7 @@ mod tests {
     #[test]
     fn each_lab_once_and_every_task_runs_on_the_backend() {
         let catalog = catalog();
-        let drawn = draw_all(&catalog, false, 7, 50);
+        let drawn = draw_all(&catalog, false, 7, catalog.labs().len() + 1);
         assert_eq!(drawn.len(), catalog.labs().len(), "every lab, once");
         let mut ids: Vec<&str> = drawn.iter().map(|t| t.lab_id.as_str()).collect();
         ids.sort_unstable();
