@@ -61,6 +61,20 @@ fn agent_pid(home: &Path) -> u32 {
         .expect("a pid")
 }
 
+/// `rm -rf` a folder that running processes still write into: a file made between listing a
+/// folder and removing it fails the removal, so remove again, as one would retype `rm -rf`.
+fn remove_while_written(dir: &Path) {
+    for _ in 0..20 {
+        match std::fs::remove_dir_all(dir) {
+            Ok(()) => return,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return,
+            Err(e) if e.kind() == std::io::ErrorKind::DirectoryNotEmpty => continue,
+            Err(e) => panic!("rm -rf {}: {e}", dir.display()),
+        }
+    }
+    panic!("rm -rf {}: still not empty after 20 tries", dir.display());
+}
+
 fn alive(pid: u32) -> bool {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
     !stat.is_empty()
@@ -777,7 +791,7 @@ fn a_linked_agent_log_is_replaced_not_followed() {
 fn a_node_whose_folder_was_deleted_still_stops() {
     let lab = Lab::start("runtime-endpoint", None);
     let agent = agent_pid(lab.test.home());
-    std::fs::remove_dir_all(lab.test.home().join("sandbox")).expect("rm -rf sandbox");
+    remove_while_written(&lab.test.home().join("sandbox"));
     lab.test.run(&["stop"]).success();
     std::thread::sleep(std::time::Duration::from_millis(200));
     assert!(!alive(agent), "the agent of the deleted node is gone");
