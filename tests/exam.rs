@@ -5,17 +5,18 @@
 use std::time::{Duration, Instant};
 
 use ckalab::catalog::{BackendKind, Catalog};
-use ckalab::exam::draw::Draw;
+use ckalab::exam::draw::{Clusters, Draw};
 use serde_json::Value;
 
 use crate::{CatalogCopy, Test, repo_root};
 
-/// The first seed whose draw starts with `first` (pre-flight keeps every valid lab, so the
-/// draw is the exam).
-fn seed_drawing_first(catalog: &Catalog, first: &str) -> u64 {
+/// The first seed whose draw of `tasks` tasks starts with `first` (pre-flight keeps every
+/// valid lab, so the draw is the exam).
+fn seed_drawing_first(catalog: &Catalog, tasks: u32, first: &str) -> u64 {
     (0..1000)
         .find(|&seed| {
-            Draw::new(catalog, BackendKind::Sandbox, false, seed)
+            Draw::new(catalog, BackendKind::Sandbox, Clusters::sandbox(), seed)
+                .with_tasks(tasks)
                 .next()
                 .is_some_and(|t| t.lab_id == first)
         })
@@ -72,7 +73,7 @@ fn an_exam_resumes_and_the_deadline_grades_it_as_it_stood() {
     let test = Test::new();
     let _end = Submitted(&test);
     let catalog = Catalog::from_dir(repo_root()).unwrap_or_else(|e| panic!("{e}"));
-    let seed = seed_drawing_first(&catalog, "runtime-endpoint").to_string();
+    let seed = seed_drawing_first(&catalog, 2, "runtime-endpoint").to_string();
     test.run(&[
         "exam",
         "start",
@@ -185,7 +186,7 @@ fn pre_flight_replaces_a_task_whose_checks_already_pass() {
     let copy = CatalogCopy::new();
     copy.write("labs/already-solved/lab.yaml", ALREADY_SOLVED);
     let catalog = Catalog::from_dir(copy.dir.path()).unwrap_or_else(|e| panic!("{e}"));
-    let seed = seed_drawing_first(&catalog, "already-solved").to_string();
+    let seed = seed_drawing_first(&catalog, 1, "already-solved").to_string();
     let test = copy.test();
     let _end = Submitted(&test);
     test.run(&["exam", "start", "--tasks", "1", "--seed", &seed])
@@ -222,6 +223,7 @@ fn a_grading_cut_short_is_finished_and_a_vanished_lab_is_invalid() {
             lab_id,
             variant: None,
             points: 10.0,
+            cluster: position,
         };
         store
             .add_exam_task(exam, &task, "sandbox", started)
@@ -276,6 +278,7 @@ fn a_late_grading_counts_what_stood_at_the_deadline() {
             lab_id,
             variant: None,
             points: 10.0,
+            cluster: position,
         };
         attempts.push(
             store
@@ -362,4 +365,86 @@ fn an_interrupted_pre_flight_leaves_nothing_stop_cannot_end() {
     });
     assert!(!alive, "the task node's agent was stopped");
     assert!(!test.home().join("sandbox/exam-1").exists());
+}
+
+/// The default exam, as exam day: 16 tasks from every domain at its weight, on several
+/// clusters at once, a task that breaks its control plane alone on its cluster; each task
+/// names its context and node, the contexts reach every cluster from any task's node, and the
+/// report shows points per domain, what was still wrong and what to practise next.
+#[test]
+fn a_default_exam_runs_on_several_clusters_and_reports_by_domain() {
+    let test = Test::new();
+    let _end = Submitted(&test);
+    let catalog = Catalog::from_dir(repo_root()).unwrap_or_else(|e| panic!("{e}"));
+    test.run(&["exam", "start", "--seed", "1"])
+        .success()
+        .stdout_has("16 tasks")
+        .stdout_has("CLUSTER");
+    let running = status(&test);
+    let tasks = running["tasks"].as_array().expect("tasks").clone();
+    assert_eq!(tasks.len(), 16);
+    let lab_of = |t: &Value| catalog.lab(t["lab_id"].as_str().expect("id")).expect("lab");
+    let mut clusters: Vec<u64> = tasks
+        .iter()
+        .map(|t| t["cluster"].as_u64().expect("cluster"))
+        .collect();
+    clusters.sort_unstable();
+    clusters.dedup();
+    assert!(clusters.len() >= 2, "several clusters: {clusters:?}");
+    for task in &tasks {
+        let alone = tasks
+            .iter()
+            .filter(|t| t["cluster"] == task["cluster"])
+            .count()
+            == 1;
+        assert!(!lab_of(task).breaks_control_plane() || alone, "{task:#}");
+    }
+
+    // A task names its context and its node; from its node, kubectl reaches another cluster
+    // through the exam's contexts.
+    let first = &tasks[0];
+    let context = format!("exam-{}", first["cluster"]);
+    test.run(&["exam", "task", "1"])
+        .success()
+        .stdout_has(&format!("kubectl config use-context {context}"))
+        .stdout_has(&format!("ssh {context}"));
+    let from = tasks
+        .iter()
+        .find(|t| !lab_of(t).claims.contains("file//root/.kube/config"))
+        .expect("a task that leaves root's kubeconfig alone");
+    let other = tasks
+        .iter()
+        .find(|t| t["cluster"] != from["cluster"] && !lab_of(t).breaks_control_plane())
+        .expect("a task on another cluster whose API server works");
+    let other_context = format!("exam-{}", other["cluster"]);
+    let shell = format!(
+        "kubectl config use-context {other_context} && kubectl get node {other_context} -o name"
+    );
+    test.run(&["exam", "shell", &from["position"].to_string(), "-c", &shell])
+        .success()
+        .stdout_has(&format!("node/{other_context}"));
+
+    // Nothing fixed: every task fails, and the report says why, by domain.
+    test.run(&["exam", "submit"])
+        .exit(1)
+        .stdout_has("DOMAIN")
+        .stdout_has("troubleshooting")
+        .stdout_has("What was still wrong")
+        .stdout_has("Practise next")
+        .stdout_has(&format!(
+            "`ckalab start {}`",
+            first["lab_id"].as_str().expect("id")
+        ));
+    let graded = status(&test);
+    assert_eq!(graded["domains"].as_array().expect("domains").len(), 5);
+    assert!(
+        graded["tasks"][0]["failed_checks"][0]["message"]
+            .as_str()
+            .is_some_and(|m| !m.is_empty()),
+        "{graded:#}"
+    );
+    assert!(
+        !test.home().join("sandbox/exam-1").exists(),
+        "the clusters are gone"
+    );
 }

@@ -287,16 +287,16 @@ pub fn shares_nodes(kind: BackendKind) -> bool {
     kind == BackendKind::Kind
 }
 
-/// On the sandbox, the directory of exam task `position`'s own node.
-pub fn task_node_dir(home: &Home, position: u32) -> PathBuf {
-    home.sandbox_dir().join(format!("exam-{position}"))
+/// On the sandbox, the directory of exam cluster `cluster`'s control-plane node.
+pub fn task_node_dir(home: &Home, cluster: u32) -> PathBuf {
+    home.sandbox_dir().join(format!("exam-{cluster}"))
 }
 
-/// The node of exam task `position`.
-pub fn open_task(home: &Home, kind: BackendKind, position: u32) -> Result<Box<dyn Backend>> {
+/// The control-plane node of exam cluster `cluster`.
+pub fn open_task(home: &Home, kind: BackendKind, cluster: u32) -> Result<Box<dyn Backend>> {
     match kind {
         BackendKind::Sandbox => Ok(Box::new(SandboxBackend::new(SandboxNode::open_at(
-            task_node_dir(home, position),
+            task_node_dir(home, cluster),
         )?))),
         BackendKind::Kind => open(home, kind, None),
     }

@@ -31,6 +31,11 @@ pub struct Lab {
     /// `Check::needs`).
     #[serde(default)]
     pub needs: Vec<super::part::Part>,
+    /// What the lab's steps make or change on a cluster (its namespaces, cluster-wide objects,
+    /// node files), filled in by the catalog: two labs that claim the same thing never share
+    /// a cluster in an exam.
+    #[serde(skip)]
+    pub claims: std::collections::BTreeSet<String>,
     /// What the sandbox's simulated workers cannot show for this lab (a probe that never runs,
     /// an autoscaler without metrics): there it grades the configuration only. `show` says so.
     #[serde(default)]
@@ -61,6 +66,19 @@ pub struct Lab {
 }
 
 impl Lab {
+    /// Every step of the lab: setup, solution and near miss, its variants' included.
+    pub fn all_steps(&self) -> impl Iterator<Item = &Step> {
+        self.setup
+            .iter()
+            .chain(&self.solution)
+            .chain(&self.near_miss)
+            .chain(
+                self.variants
+                    .iter()
+                    .flat_map(|v| v.setup.iter().chain(&v.solution).chain(&v.near_miss)),
+            )
+    }
+
     pub fn variant(&self, id: &str) -> Option<&Variant> {
         self.variants.iter().find(|v| v.id == id)
     }

@@ -7,8 +7,9 @@ use std::collections::BTreeSet;
 
 use serde::Deserialize;
 
-use super::Lab;
-use super::check::Check;
+use super::check::{Check, Target};
+use super::step::Step;
+use super::{Lab, NodeLayout};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -102,14 +103,102 @@ impl Lab {
             .collect()
     }
 
-    /// Whether the two labs cannot be broken on one node at once: one breaks what the other
-    /// needs.
+    /// Whether the two labs cannot be set up on one cluster at once: one breaks what the other
+    /// needs, or both make or change the same thing (a namespace, an object, a node file), so
+    /// one's reset or checks would undo or see the other's.
     pub fn conflicts_with(&self, other: &Lab) -> bool {
         let blocks = |a: &Lab, b: &Lab| {
             let needed = b.needs_all();
             a.breaks.iter().any(|part| needed.contains(part))
         };
-        self.id != other.id && (blocks(self, other) || blocks(other, self))
+        self.id != other.id
+            && (blocks(self, other)
+                || blocks(other, self)
+                || !self.claims.is_disjoint(&other.claims))
+    }
+
+    /// Whether the lab breaks a control-plane part (a component, etcd, the kubelet or the
+    /// runtime): in an exam it gets a cluster of its own.
+    pub fn breaks_control_plane(&self) -> bool {
+        self.breaks
+            .iter()
+            .any(|part| !matches!(part, Part::Coredns | Part::Workers))
+    }
+}
+
+/// What a lab's steps make or change on a cluster, as comparable names: `namespace/dev` for
+/// anything in a namespace of its own, `Deployment/default/web` in a shared namespace,
+/// `PersistentVolume//pv-1` cluster-wide, `bundle/gateway-api`, `file//opt/course/a.txt`.
+/// Rendered with kind's layout: only the names matter, and they are the same on every node.
+pub fn claims(lab: &Lab) -> BTreeSet<String> {
+    let layout = NodeLayout::kind("ckalab");
+    let mut claims = BTreeSet::new();
+    for step in lab.all_steps() {
+        match step {
+            Step::Apply(yaml) => {
+                let docs: Vec<serde_json::Value> = layout
+                    .render(yaml)
+                    .ok()
+                    .and_then(|text| serde_saphyr::from_multiple(&text).ok())
+                    .unwrap_or_default();
+                for doc in docs.iter().filter(|d| !d.is_null()) {
+                    let field =
+                        |path: &str| doc.pointer(path).and_then(|v| v.as_str()).unwrap_or("");
+                    claims.insert(object_claim(
+                        field("/kind"),
+                        field("/metadata/namespace"),
+                        field("/metadata/name"),
+                    ));
+                }
+            }
+            Step::ApplyBundled(bundle) => {
+                claims.insert(format!("bundle/{bundle}"));
+            }
+            Step::PutObject {
+                kind,
+                namespace,
+                name,
+                ..
+            }
+            | Step::PatchObject {
+                kind,
+                namespace,
+                name,
+                ..
+            }
+            | Step::DeleteObject {
+                kind,
+                namespace,
+                name,
+                ..
+            }
+            | Step::KeepObject(Target {
+                kind,
+                namespace,
+                name,
+                ..
+            }) => {
+                let render = |s: &str| layout.render(s).unwrap_or_else(|_| s.to_string());
+                claims.insert(object_claim(kind, &render(namespace), &render(name)));
+            }
+            _ => {}
+        }
+        for path in step.paths().written {
+            claims.insert(format!("file/{}", layout.render(path).unwrap_or_default()));
+        }
+    }
+    claims
+}
+
+/// The claim of one object: its namespace when that is the lab's own, else the object itself
+/// (cluster-wide, or in a namespace every cluster has).
+fn object_claim(kind: &str, namespace: &str, name: &str) -> String {
+    if kind == "Namespace" {
+        return format!("namespace/{name}");
+    }
+    match namespace {
+        "" | "default" | "kube-system" | "kube-public" => format!("{kind}/{namespace}/{name}"),
+        own => format!("namespace/{own}"),
     }
 }
 
@@ -135,6 +224,25 @@ mod tests {
             assert!(lab(b).conflicts_with(lab(a)), "symmetric: {b} and {a}");
         }
         assert!(!lab("etcd-restore").conflicts_with(lab("etcd-restore")));
+    }
+
+    #[test]
+    fn labs_that_share_a_namespace_or_an_object_conflict() {
+        let catalog = crate::catalog::Catalog::load().expect("the built-in catalog");
+        let lab = |id| catalog.lab(id).expect("lab");
+        assert!(lab("rbac-pod-reader").claims.contains("namespace/dev"));
+        // Both deploy `web` in `shop`; both define objects in `dev`.
+        for (a, b) in [
+            ("node-drain", "svc-nodeport"),
+            ("csr-user", "rbac-pod-reader"),
+            ("crd-install", "crd-versions"),
+        ] {
+            assert!(lab(a).conflicts_with(lab(b)), "{a} and {b}");
+        }
+        assert!(!lab("svc-nodeport").conflicts_with(lab("rbac-pod-reader")));
+        assert!(lab("apiserver-flags").breaks_control_plane());
+        assert!(!lab("coredns-scaled-zero").breaks_control_plane());
+        assert!(!lab("svc-nodeport").breaks_control_plane());
     }
 
     #[test]

@@ -5,14 +5,14 @@ use serde::Serialize;
 use super::start::choose_backend;
 use super::{Spinner, open_store, runtime};
 use crate::backend;
-use crate::catalog::Catalog;
+use crate::catalog::{BackendKind, Catalog};
 use crate::clock::human_duration;
 use crate::error::{Error, ExitStatus, Result};
-use crate::exam::draw::Draw;
+use crate::exam::draw::{Clusters, Draw};
 use crate::exam::grading::{self, exam_backend, seconds_until};
 use crate::exam::preflight::{Preflight, prepare_tasks};
 use crate::exam::score::{PASS_MARK, exam_result};
-use crate::exam::{ExamState, proctor};
+use crate::exam::{ExamState, contexts, proctor};
 use crate::home::Home;
 use crate::store::{ExamRow, ExamTaskRow, NewExamTask, ReplacementRow, Store};
 use crate::ui::{Table, Ui, printable};
@@ -62,8 +62,8 @@ struct StartArgs {
     /// The exam's length.
     #[arg(long, default_value_t = 120, value_parser = clap::value_parser!(u32).range(1..=600))]
     minutes: u32,
-    /// How many tasks to draw.
-    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=30))]
+    /// How many tasks to draw (the CKA has 16 or 17).
+    #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..=30))]
     tasks: u32,
     /// Seed for the draw: the same seed gives the same exam.
     #[arg(long)]
@@ -115,7 +115,11 @@ fn start(ui: &mut Ui, args: StartArgs) -> Result<ExitStatus> {
     }
     let seed = args.seed.unwrap_or_else(|| fastrand::u64(..));
     let shared_node = backend::shares_nodes(backend_kind);
-    let mut draw = Draw::new(&catalog, backend_kind, shared_node, seed);
+    let clusters = match shared_node {
+        true => Clusters::one_shared(),
+        false => Clusters::sandbox(),
+    };
+    let mut draw = Draw::new(&catalog, backend_kind, clusters, seed).with_tasks(args.tasks);
     let empty = draw.empty_domains();
 
     let rt = runtime()?;
@@ -152,6 +156,7 @@ fn start(ui: &mut Ui, args: StartArgs) -> Result<ExitStatus> {
                 lab_id: &task.lab_id,
                 variant: task.variant.as_deref(),
                 points: task.points,
+                cluster: task.cluster,
             },
             backend_kind.id(),
             started_at,
@@ -206,7 +211,13 @@ fn start(ui: &mut Ui, args: StartArgs) -> Result<ExitStatus> {
         )))?;
     }
     ui.line("")?;
-    print_tasks(ui, &catalog, &store.exam_tasks(exam_id)?, false)?;
+    print_tasks(
+        ui,
+        &catalog,
+        backend_kind,
+        &store.exam_tasks(exam_id)?,
+        false,
+    )?;
     ui.line("")?;
     ui.line("Read a task: `ckalab exam task 1` · its node: `ckalab exam shell 1` · done: `ckalab exam submit`.")?;
     ui.line(ui.dim("At the deadline the exam is graded as it stands, even if you never submit; closing the terminal does not stop the clock."))?;
@@ -236,7 +247,7 @@ fn current_exam(store: &Store) -> Result<ExamRow> {
         .transpose()?
         .ok_or_else(|| {
             Error::Usage(
-                "no exam yet\nhint: `ckalab exam start` draws one (120 minutes, 5 tasks)".into(),
+                "no exam yet\nhint: `ckalab exam start` draws one (120 minutes, 16 tasks)".into(),
             )
         })
 }
@@ -270,6 +281,8 @@ struct StatusJson<'a> {
     seconds_left: i64,
     percent: Option<f64>,
     tasks: Vec<TaskJson<'a>>,
+    /// Points per domain, once graded.
+    domains: Vec<DomainScore>,
     replacements: Vec<ReplacementRow>,
 }
 
@@ -279,6 +292,10 @@ struct TaskJson<'a> {
     row: &'a ExamTaskRow,
     title: &'a str,
     domain: crate::catalog::Domain,
+    /// The cluster's name, as the task list shows it.
+    cluster_name: String,
+    /// The checks still failing at grading (with their reasons), once graded.
+    failed_checks: Vec<crate::store::CheckOutcome>,
 }
 
 fn status(ui: &mut Ui, json: bool) -> Result<ExitStatus> {
@@ -293,23 +310,37 @@ fn status(ui: &mut Ui, json: bool) -> Result<ExitStatus> {
         .zip(exam.max_score)
         .map(|(s, m)| exam_result(&[(s, m)]).1);
     if json {
-        let tasks = tasks
+        let json_tasks = tasks
             .iter()
             .map(|row| {
                 let lab = catalog.lab(&row.lab_id);
-                TaskJson {
+                let failed_checks = match running {
+                    true => Vec::new(),
+                    false => store
+                        .last_grading_checks(row.attempt_id)?
+                        .into_iter()
+                        .filter(|c| c.verdict != crate::engine::verdict::Verdict::Pass)
+                        .collect(),
+                };
+                Ok(TaskJson {
                     row,
                     title: lab.map_or("", |l| l.title.as_str()),
                     domain: lab.map_or(crate::catalog::Domain::Troubleshooting, |l| l.domain),
-                }
+                    cluster_name: cluster_name(exam_backend(&exam), row.cluster),
+                    failed_checks,
+                })
             })
-            .collect();
+            .collect::<Result<Vec<_>>>()?;
         ui.json(&StatusJson {
             exam: &exam,
             running,
             seconds_left: if running { seconds_left } else { 0 },
             percent,
-            tasks,
+            tasks: json_tasks,
+            domains: match running {
+                true => Vec::new(),
+                false => domain_scores(&catalog, &tasks),
+            },
             replacements: store.exam_replacements(exam.id)?,
         })?;
         return Ok(ExitStatus::Success);
@@ -322,29 +353,45 @@ fn status(ui: &mut Ui, json: bool) -> Result<ExitStatus> {
             exam.deadline.strftime("%H:%M:%S UTC")
         )))?;
         ui.line("")?;
-        print_tasks(ui, &catalog, &tasks, false)?;
+        print_tasks(ui, &catalog, exam_backend(&exam), &tasks, false)?;
         ui.line("")?;
         ui.line(ui.dim(
             "`ckalab exam task N` reads a task · `ckalab exam flag N` · `ckalab exam submit`",
         ))?;
     } else {
-        print_result(ui, &catalog, &exam, &tasks)?;
+        print_result(ui, &catalog, &store, &exam, &tasks)?;
     }
     Ok(ExitStatus::Success)
 }
 
-fn print_tasks(ui: &mut Ui, catalog: &Catalog, tasks: &[ExamTaskRow], graded: bool) -> Result<()> {
+/// A cluster as the task list names it: its kube context on the sandbox, kind's one cluster.
+fn cluster_name(kind: BackendKind, cluster: u32) -> String {
+    match kind {
+        BackendKind::Sandbox => format!("exam-{cluster}"),
+        BackendKind::Kind => "kind".to_string(),
+    }
+}
+
+fn print_tasks(
+    ui: &mut Ui,
+    catalog: &Catalog,
+    kind: BackendKind,
+    tasks: &[ExamTaskRow],
+    graded: bool,
+) -> Result<()> {
     let mut table = if graded {
-        Table::new(&["TASK", "LAB", "DOMAIN", "SCORE"])
+        Table::new(&["TASK", "CLUSTER", "LAB", "DOMAIN", "SCORE"])
     } else {
-        Table::new(&["TASK", "TITLE", "DOMAIN", "POINTS", "FLAG"])
+        Table::new(&["TASK", "CLUSTER", "TITLE", "DOMAIN", "POINTS", "FLAG"])
     };
     for task in tasks {
         let lab = catalog.lab(&task.lab_id);
         let domain = lab.map_or("-".to_string(), |l| l.domain.to_string());
+        let cluster = cluster_name(kind, task.cluster);
         table.row(if graded {
             vec![
                 task.position.to_string(),
+                cluster,
                 printable(&task.lab_id),
                 domain,
                 format!("{} / {}", task.score.unwrap_or(0.0), task.points),
@@ -352,6 +399,7 @@ fn print_tasks(ui: &mut Ui, catalog: &Catalog, tasks: &[ExamTaskRow], graded: bo
         } else {
             vec![
                 task.position.to_string(),
+                cluster,
                 lab.map_or(printable(&task.lab_id), |l| l.title.clone()),
                 domain,
                 task.points.to_string(),
@@ -366,6 +414,7 @@ fn print_tasks(ui: &mut Ui, catalog: &Catalog, tasks: &[ExamTaskRow], graded: bo
 fn print_result(
     ui: &mut Ui,
     catalog: &Catalog,
+    store: &Store,
     exam: &ExamRow,
     tasks: &[ExamTaskRow],
 ) -> Result<()> {
@@ -391,17 +440,138 @@ fn print_result(
         _ => format!("Submitted at {graded_at}."),
     }))?;
     ui.line("")?;
-    print_tasks(ui, catalog, tasks, true)?;
-    for task in tasks.iter().filter(|t| t.score.unwrap_or(0.0) < t.points) {
-        let lab = catalog.lab(&task.lab_id);
-        ui.line(ui.dim(format!(
-            "Task {}: practise `ckalab start {}`; lesson `ckalab learn {}`",
+    print_tasks(ui, catalog, exam_backend(exam), tasks, true)?;
+
+    ui.line("")?;
+    let mut table = Table::new(&["DOMAIN", "WEIGHT", "SCORE", "%"]);
+    for row in domain_scores(catalog, tasks) {
+        table.row(vec![
+            row.domain.to_string(),
+            format!("{}%", row.domain.exam_weight()),
+            format!("{} / {}", row.score, row.points),
+            format!("{}%", exam_result(&[(row.score, row.points)]).1),
+        ]);
+    }
+    ui.table(&table)?;
+
+    let missed: Vec<&ExamTaskRow> = tasks
+        .iter()
+        .filter(|t| t.score.unwrap_or(0.0) < t.points)
+        .collect();
+    if missed.is_empty() {
+        return Ok(());
+    }
+    ui.line("")?;
+    ui.line(ui.bold("What was still wrong"))?;
+    for task in &missed {
+        ui.line(format!(
+            "Task {} · {} ({})",
             task.position,
             printable(&task.lab_id),
-            lab.map_or("", |l| l.lesson.as_str())
-        )))?;
+            cluster_name(exam_backend(exam), task.cluster)
+        ))?;
+        for check in store
+            .last_grading_checks(task.attempt_id)?
+            .iter()
+            .filter(|c| c.verdict != crate::engine::verdict::Verdict::Pass)
+        {
+            ui.line(format!(
+                "  {} {}: {}",
+                ui.red(check.verdict.as_str()),
+                printable(&check.name),
+                printable(&shortened(&check.message))
+            ))?;
+        }
+    }
+    ui.line("")?;
+    ui.line(ui.bold("Practise next"))?;
+    for line in practise_next(catalog, tasks) {
+        ui.line(format!("  {line}"))?;
     }
     Ok(())
+}
+
+/// A check's message as a report line: its first line, cut at 200 characters.
+fn shortened(message: &str) -> String {
+    let first = message.lines().next().unwrap_or_default();
+    match first.char_indices().nth(200) {
+        Some((cut, _)) => format!("{}…", &first[..cut]),
+        None => first.to_string(),
+    }
+}
+
+/// Points earned and possible in one domain.
+#[derive(Debug, Serialize)]
+struct DomainScore {
+    domain: crate::catalog::Domain,
+    score: f64,
+    points: f64,
+}
+
+/// Each domain the exam drew, in the CKA's order, with its points.
+fn domain_scores(catalog: &Catalog, tasks: &[ExamTaskRow]) -> Vec<DomainScore> {
+    crate::catalog::Domain::ALL
+        .into_iter()
+        .filter_map(|domain| {
+            let of_domain: Vec<&ExamTaskRow> = tasks
+                .iter()
+                .filter(|t| catalog.lab(&t.lab_id).is_some_and(|l| l.domain == domain))
+                .collect();
+            (!of_domain.is_empty()).then(|| DomainScore {
+                domain,
+                score: exam_result(
+                    &of_domain
+                        .iter()
+                        .map(|t| (t.score.unwrap_or(0.0), t.points))
+                        .collect::<Vec<_>>(),
+                )
+                .0,
+                points: of_domain.iter().map(|t| t.points).sum(),
+            })
+        })
+        .collect()
+}
+
+/// The lessons and labs to practise after an exam: each missed task's lesson and lab, then
+/// labs of the weakest domain the exam did not draw.
+fn practise_next(catalog: &Catalog, tasks: &[ExamTaskRow]) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut lessons_named = Vec::new();
+    for task in tasks.iter().filter(|t| t.score.unwrap_or(0.0) < t.points) {
+        let lesson = catalog.lab(&task.lab_id).map_or("", |l| l.lesson.as_str());
+        let learn = match lessons_named.contains(&lesson) {
+            true => String::new(),
+            false => format!(" · `ckalab learn {lesson}`"),
+        };
+        lessons_named.push(lesson);
+        lines.push(format!(
+            "task {}: `ckalab start {}`{learn}",
+            task.position,
+            printable(&task.lab_id)
+        ));
+    }
+    let weakest = domain_scores(catalog, tasks)
+        .into_iter()
+        .filter(|d| d.score < d.points)
+        .min_by(|a, b| (a.score / a.points).total_cmp(&(b.score / b.points)));
+    if let Some(weakest) = weakest {
+        let more: Vec<String> = catalog
+            .labs()
+            .iter()
+            .filter(|lab| lab.domain == weakest.domain)
+            .filter(|lab| tasks.iter().all(|t| t.lab_id != lab.id))
+            .take(3)
+            .map(|lab| format!("`ckalab start {}`", lab.id))
+            .collect();
+        if !more.is_empty() {
+            lines.push(format!(
+                "more {} (your weakest domain): {}",
+                weakest.domain,
+                more.join(", ")
+            ));
+        }
+    }
+    lines
 }
 
 fn task(ui: &mut Ui, number: u32) -> Result<ExitStatus> {
@@ -409,17 +579,21 @@ fn task(ui: &mut Ui, number: u32) -> Result<ExitStatus> {
     let exam = running_exam(&home, &catalog, &mut store)?;
     let row = task_row(&store, &exam, number)?;
     let lab = super::find_lab(&catalog, &row.lab_id)?;
-    let backend = backend::open_task(&home, exam_backend(&exam), number)?;
+    let backend = backend::open_task(&home, exam_backend(&exam), row.cluster)?;
     let layout = backend.layout();
     let count = store.exam_tasks(exam.id)?.len();
     ui.line(ui.bold(format!(
         "Task {number} of {count} · {} points · {}",
         row.points, lab.domain
     )))?;
-    ui.line(ui.dim(format!(
-        "Node: {} · `ckalab exam shell {number}`",
-        backend.describe()
-    )))?;
+    ui.line(format!(
+        "Cluster: `kubectl config use-context {}`",
+        contexts::context(backend.as_ref(), row.cluster)
+    ))?;
+    ui.line(format!(
+        "Node: {} · `ckalab exam shell {number}` (the exam's `ssh {}`)",
+        layout.node_name, layout.node_name
+    ))?;
     ui.line("")?;
     ui.line(layout.render(&lab.task).unwrap_or_default().trim())?;
     Ok(ExitStatus::Success)
@@ -441,9 +615,17 @@ fn flag(ui: &mut Ui, number: u32) -> Result<ExitStatus> {
 fn shell(ui: &mut Ui, number: u32, command: Option<&str>) -> Result<ExitStatus> {
     let (home, catalog, mut store) = open_exam()?;
     let exam = running_exam(&home, &catalog, &mut store)?;
-    task_row(&store, &exam, number)?;
-    let backend = backend::open_task(&home, exam_backend(&exam), number)?;
-    super::shell::open_shell(ui, backend.as_ref(), command)
+    let row = task_row(&store, &exam, number)?;
+    let backend = backend::open_task(&home, exam_backend(&exam), row.cluster)?;
+    // On a sandbox node seen at its real paths, kubectl reads root's kubeconfig, the exam's
+    // contexts, as on the exam's terminal.
+    let exam_contexts = backend.kind() == BackendKind::Sandbox
+        && crate::backend::sandbox::node_view::bwrap().is_some();
+    super::shell::open_shell(ui, backend.as_ref(), command, |cmd| {
+        if exam_contexts {
+            cmd.env_remove("KUBECONFIG").env("HOME", "/root");
+        }
+    })
 }
 
 fn submit(ui: &mut Ui) -> Result<ExitStatus> {
@@ -461,7 +643,7 @@ fn submit(ui: &mut Ui) -> Result<ExitStatus> {
     ))?;
     progress.finish();
     let exam = store.exam(exam.id)?.unwrap_or(exam);
-    print_result(ui, &catalog, &exam, &store.exam_tasks(exam.id)?)?;
+    print_result(ui, &catalog, &store, &exam, &store.exam_tasks(exam.id)?)?;
     Ok(if exam.passed == Some(true) {
         ExitStatus::Success
     } else {

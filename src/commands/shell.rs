@@ -20,12 +20,18 @@ pub fn run(ui: &mut Ui, args: ShellArgs) -> Result<ExitStatus> {
     let session = Session::load(&home);
     let (kind, target) = Session::node_of(session.as_ref());
     let backend = crate::backend::open(&home, kind, target)?;
-    open_shell(ui, backend.as_ref(), args.command.as_deref())
+    open_shell(ui, backend.as_ref(), args.command.as_deref(), |_| {})
 }
 
 /// A shell on a node (or one command in it), exiting with its status.
-pub fn open_shell(ui: &mut Ui, backend: &dyn Backend, command: Option<&str>) -> Result<ExitStatus> {
+pub fn open_shell(
+    ui: &mut Ui,
+    backend: &dyn Backend,
+    command: Option<&str>,
+    adjust: impl FnOnce(&mut std::process::Command),
+) -> Result<ExitStatus> {
     let (mut cmd, banner) = backend.shell(command);
+    adjust(&mut cmd);
     if command.is_none() {
         ui.line(banner)?;
     }

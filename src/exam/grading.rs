@@ -63,7 +63,7 @@ async fn grade_claimed(
                 &format!("lab {}", task.lab_id),
                 e.to_string(),
             )]),
-            Ok(lab) => match backend::open_task(home, kind, task.position) {
+            Ok(lab) => match backend::open_task(home, kind, task.cluster) {
                 Ok(node) => checks::grade_all(node.as_ref(), &lab.checks).await,
                 Err(e) => Report::new(
                     lab.checks

@@ -1,6 +1,7 @@
 //! Timed mock exams: the draw, pre-flight, grading, scoring and the running exam's proctor.
 //! The store keeps the exam itself (tasks, backend, deadline, results).
 
+pub mod contexts;
 pub mod draw;
 pub mod grading;
 pub mod preflight;

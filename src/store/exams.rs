@@ -35,6 +35,8 @@ pub struct ExamTaskRow {
     pub attempt_id: i64,
     /// Points earned; `None` until graded.
     pub score: Option<f64>,
+    /// The cluster the task runs on, from 1.
+    pub cluster: u32,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -50,6 +52,7 @@ pub struct NewExamTask<'a> {
     pub lab_id: &'a str,
     pub variant: Option<&'a str>,
     pub points: f64,
+    pub cluster: u32,
 }
 
 impl Store {
@@ -93,15 +96,16 @@ impl Store {
             .map_err(|e| self.err(e))?;
         self.conn
             .execute(
-                "INSERT INTO exam_tasks (exam_id, position, lab_id, variant, points, attempt_id)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                "INSERT INTO exam_tasks (exam_id, position, lab_id, variant, points, attempt_id, cluster)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
                 params![
                     exam_id,
                     task.position,
                     task.lab_id,
                     task.variant,
                     task.points,
-                    attempt_id
+                    attempt_id,
+                    task.cluster
                 ],
             )
             .map_err(|e| self.err(e))?;
@@ -130,6 +134,42 @@ impl Store {
             attempt_id,
             at.as_second(),
         )
+    }
+
+    /// Every check of the attempt's last grading, with its message: what an exam report shows.
+    pub fn last_grading_checks(
+        &self,
+        attempt_id: i64,
+    ) -> Result<Vec<super::CheckOutcome>, StoreError> {
+        let mut statement = self
+            .conn
+            .prepare(
+                "SELECT check_name, outcome, message FROM check_results
+                 WHERE grading_id = (SELECT max(id) FROM gradings WHERE attempt_id = ?1)
+                 ORDER BY position",
+            )
+            .map_err(|e| self.err(e))?;
+        let rows = statement
+            .query_map([attempt_id], |row| {
+                Ok((
+                    row.get::<_, String>(0)?,
+                    row.get::<_, String>(1)?,
+                    row.get::<_, String>(2)?,
+                ))
+            })
+            .map_err(|e| self.err(e))?;
+        let rows: Vec<(String, String, String)> =
+            rows.collect::<Result<_, _>>().map_err(|e| self.err(e))?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|(name, outcome, message)| {
+                Some(super::CheckOutcome {
+                    name,
+                    verdict: super::Verdict::parse(&outcome)?,
+                    message,
+                })
+            })
+            .collect())
     }
 
     /// The check verdicts of the grading `which` selects, in check order.
@@ -278,7 +318,8 @@ impl Store {
         let mut statement = self
             .conn
             .prepare(
-                "SELECT position, lab_id, variant, points, flagged, attempt_id, score
+                "SELECT position, lab_id, variant, points, flagged, attempt_id, score,
+                        coalesce(cluster, position)
                  FROM exam_tasks WHERE exam_id = ?1 ORDER BY position",
             )
             .map_err(|e| self.err(e))?;
@@ -292,6 +333,7 @@ impl Store {
                     flagged: row.get(4)?,
                     attempt_id: row.get(5)?,
                     score: row.get(6)?,
+                    cluster: row.get(7)?,
                 })
             })
             .map_err(|e| self.err(e))?;

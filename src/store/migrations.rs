@@ -6,7 +6,7 @@ use rusqlite_migration::{M, Migrations};
 /// apart from ours before anything is written to it.
 pub const APPLICATION_ID: i32 = 0x636b_6c62;
 
-const VERSIONS: &[&str] = &[V1, V2, V3];
+const VERSIONS: &[&str] = &[V1, V2, V3, V4];
 
 pub fn migrations() -> Migrations<'static> {
     Migrations::new(VERSIONS.iter().map(|sql| M::up(sql)).collect())
@@ -112,6 +112,13 @@ CREATE TABLE exam_replacements (
     variant TEXT,
     reason  TEXT    NOT NULL
 );
+";
+
+/// The cluster each exam task runs on (exams are several clusters at once); an exam from before
+/// had one node per task, numbered as its tasks.
+const V4: &str = "
+ALTER TABLE exam_tasks ADD COLUMN cluster INTEGER;
+UPDATE exam_tasks SET cluster = position;
 ";
 
 #[cfg(test)]
