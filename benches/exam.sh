@@ -27,9 +27,9 @@ trap cleanup EXIT
 # agents, the control planes under them, the proctor) and of their process groups.
 rss_mib() {
     local groups
-    groups=$(pgrep -f -- "$work/home" | xargs -r ps -o pgid= -p | sort -u | tr -d ' ' | paste -sd, -)
-    [ -n "$groups" ] || { echo 0; return; }
-    ps -o rss= -g "$groups" | awk '{s += $1} END {printf "%d", s / 1024}'
+    groups=$(pgrep -f -- "$work/home" | xargs -r ps -o pgid= -p | tr -d ' ' | sort -u | paste -sd' ' - || true)
+    ps -eo pgid=,rss= | awk -v groups=" $groups " \
+        'index(groups, " " $1 " ") {s += $2} END {printf "%d", s / 1024}'
 }
 
 printf '| seed | tasks | clusters | start (s) | peak RSS during start (MiB) | RSS running (MiB) |\n'

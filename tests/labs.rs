@@ -126,7 +126,7 @@ fn the_apiserver_logs_say_why_it_exits() {
     let lab = Lab::start("apiserver-flags", Some("misspelled-flag"));
     let mut logs = String::new();
     for _ in 0..30 {
-        let run = lab.test.run(&["shell", "-c", "crictl ps -a | awk '/kube-apiserver/ && /Exited/ {print $1; exit}' | xargs -r crictl logs"]);
+        let run = lab.test.run(&["shell", "-c", "crictl ps -a | awk '/kube-apiserver/ && /Exited/ {print $1; exit}' | xargs -r crictl logs 2>&1"]);
         logs = run.stdout();
         if logs.contains("unknown flag") {
             break;

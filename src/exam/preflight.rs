@@ -127,6 +127,9 @@ fn cluster_numbers(tasks: &[DrawnTask]) -> Vec<u32> {
     numbers
 }
 
+/// How many clusters start side by side.
+const STARTED_TOGETHER: usize = 2;
+
 /// The exam's running clusters, by number.
 #[derive(Default)]
 struct Nodes(std::collections::BTreeMap<u32, Box<dyn Backend>>);
@@ -140,14 +143,19 @@ impl Nodes {
             .copied()
             .filter(|c| !self.0.contains_key(c))
             .collect();
-        let starts = missing.iter().map(|&cluster| {
-            let dir = match backend::shares_nodes(kind) {
-                true => None,
-                false => Some(backend::task_node_dir(home, cluster)),
-            };
-            backend::prepare(home, kind, dir, &|_| {})
-        });
-        let started = futures::future::join_all(starts).await;
+        let mut started = Vec::new();
+        // Two at a time: a control plane starting takes a core, and more at once on a small
+        // machine only starve each other past their health deadline.
+        for batch in missing.chunks(STARTED_TOGETHER) {
+            let starts = batch.iter().map(|&cluster| {
+                let dir = match backend::shares_nodes(kind) {
+                    true => None,
+                    false => Some(backend::task_node_dir(home, cluster)),
+                };
+                backend::prepare(home, kind, dir, &|_| {})
+            });
+            started.extend(futures::future::join_all(starts).await);
+        }
         let mut first_error = None;
         for (cluster, node) in missing.into_iter().zip(started) {
             match node {

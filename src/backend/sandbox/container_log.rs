@@ -60,3 +60,8 @@ impl ContainerLog {
 pub fn message(line: &str) -> &str {
     line.splitn(4, ' ').nth(3).unwrap_or(line)
 }
+
+/// Whether a CRI log line is from the container's stderr (`<time> stderr F <message>`).
+pub fn is_stderr(line: &str) -> bool {
+    line.split(' ').nth(1) == Some("stderr")
+}

@@ -276,11 +276,34 @@ fn crictl(root: &Path, args: &[String], out: &mut impl Write) -> ToolResult {
             let tail_n = args
                 .iter()
                 .position(|a| a == "--tail")
-                .and_then(|i| args.get(i + 1))
+                .and_then(|i| args.get(i + 1).map(String::as_str))
+                .or_else(|| args.iter().find_map(|a| a.strip_prefix("--tail=")))
                 .and_then(|n| n.parse().ok())
                 .unwrap_or(usize::MAX);
-            for line in tail(&root.join(pod.log.trim_start_matches('/')), tail_n) {
-                let _ = writeln!(out, "{}", container_log::message(&line));
+            // `-p`: the container this one replaced, whose log the kubelet keeps beside it.
+            let previous = args.iter().any(|a| a == "-p" || a == "--previous");
+            let log = match previous {
+                false => pod.log.clone(),
+                true => match pod.attempt.checked_sub(1) {
+                    Some(before) => pod
+                        .log
+                        .replace(&format!("/{}.log", pod.attempt), &format!("/{before}.log")),
+                    None => {
+                        return Err(format!(
+                            "FATA[0000] container \"{id}\" has no previous instance: it is the pod's first"
+                        ));
+                    }
+                },
+            };
+            // As crictl does: each line to the stream the container wrote it on, so
+            // `crictl logs ID > file` keeps only stdout (a component's klog is all stderr).
+            for line in tail(&root.join(log.trim_start_matches('/')), tail_n) {
+                let message = container_log::message(&line);
+                if container_log::is_stderr(&line) {
+                    eprintln!("{message}");
+                } else {
+                    let _ = writeln!(out, "{message}");
+                }
             }
         }
         ["stop", id] => {
