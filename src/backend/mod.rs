@@ -85,13 +85,9 @@ pub async fn prepare(
     match kind {
         BackendKind::Sandbox => {
             progress("building the sandbox node: PKI, manifests, containerd and kubelet config");
-            let dir = dir.unwrap_or_else(|| SandboxNode::dir(home));
-            let node = blocking(move || SandboxNode::create_at(dir)).await??;
+            let backend = build_sandbox(dir.unwrap_or_else(|| SandboxNode::dir(home))).await?;
             progress("starting containerd, the kubelet, etcd and the API server");
-            let started = node.clone();
-            blocking(move || started.start_agent()).await??;
-            let backend = SandboxBackend::new(node);
-            healthy(&backend, SANDBOX_HEALTHY).await?;
+            boot_sandbox(&backend).await?;
             Ok(Box::new(backend))
         }
         BackendKind::Kind => {
@@ -105,6 +101,20 @@ pub async fn prepare(
             Ok(Box::new(backend))
         }
     }
+}
+
+/// A sandbox node's files at `dir` (PKI, manifests, containerd and kubelet config), nothing
+/// started yet.
+pub async fn build_sandbox(dir: PathBuf) -> Result<SandboxBackend> {
+    let node = blocking(move || SandboxNode::create_at(dir)).await??;
+    Ok(SandboxBackend::new(node))
+}
+
+/// Starts a node `build_sandbox` built, and waits until it is healthy.
+pub async fn boot_sandbox(backend: &SandboxBackend) -> Result<()> {
+    let node = backend.node().clone();
+    blocking(move || node.start_agent()).await??;
+    healthy(backend, SANDBOX_HEALTHY).await
 }
 
 /// How much an undo put back.

@@ -40,10 +40,3 @@ impl Curriculum {
         self.competencies.iter().filter(move |c| c.domain == domain)
     }
 }
-
-/// The line of the map that holds `needle`, for error messages.
-pub fn line_of(text: &str, needle: &str) -> usize {
-    text.lines()
-        .position(|l| l.contains(needle))
-        .map_or(1, |i| i + 1)
-}

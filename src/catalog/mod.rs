@@ -490,7 +490,7 @@ impl Catalog {
         let mut errors = Vec::new();
         let mut ids = BTreeSet::new();
         for competency in &self.curriculum.competencies {
-            let line = curriculum::line_of(text, &format!("id: {}", competency.id));
+            let line = line_containing(text, &format!("id: {}", competency.id));
             let problem = |message: String, hint: &str| {
                 CatalogError::at(curriculum::FILE, line, message).hint(hint)
             };
@@ -602,18 +602,26 @@ impl Catalog {
 /// The line of a top-level YAML field, for errors found after parsing.
 fn field_line(text: &str, field: &str) -> usize {
     let prefix = format!("{field}:");
-    text.lines()
-        .position(|l| l.starts_with(&prefix))
-        .map_or(1, |i| i + 1)
+    line_index(text, |l| l.starts_with(&prefix)).map_or(1, |i| i + 1)
 }
 
 /// The line of a lesson's file holding `needle` (counting the front matter).
 fn lesson_line(lesson: &Lesson, needle: &str) -> usize {
-    lesson
-        .body
-        .lines()
-        .position(|l| l.contains(needle))
-        .map_or(1, |i| i + lesson.body_line)
+    match line_index(&lesson.body, |l| l.contains(needle)) {
+        Some(i) => i + lesson.body_line,
+        None => 1,
+    }
+}
+
+/// The line (from 1) of `text` holding `needle`, for errors found after parsing; 1 when none
+/// does.
+pub(crate) fn line_containing(text: &str, needle: &str) -> usize {
+    line_index(text, |l| l.contains(needle)).map_or(1, |i| i + 1)
+}
+
+/// The index of the first line that `matches`.
+fn line_index(text: &str, matches: impl Fn(&str) -> bool) -> Option<usize> {
+    text.lines().position(matches)
 }
 
 /// Gives each `copy_lab_files` step the files of its folder, as node paths under its `to`.

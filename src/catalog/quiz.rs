@@ -163,11 +163,7 @@ impl Question {
 pub fn parse(path: &str, stem: &str, text: &str) -> Result<Vec<Question>, Vec<CatalogError>> {
     let file: QuizFile =
         serde_saphyr::from_str(text).map_err(|err| vec![CatalogError::yaml(path, &err, 0)])?;
-    let line_of = |needle: &str| {
-        text.lines()
-            .position(|l| l.contains(needle))
-            .map_or(1, |i| i + 1)
-    };
+    let line_of = |needle: &str| super::line_containing(text, needle);
     let mut errors = Vec::new();
     if file.lesson != stem {
         errors.push(

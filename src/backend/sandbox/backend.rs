@@ -79,6 +79,10 @@ impl SandboxBackend {
         }
     }
 
+    pub fn node(&self) -> &SandboxNode {
+        &self.node
+    }
+
     /// The node agent's view, or why ckalab cannot look.
     fn state(&self) -> Result<NodeState, Fault> {
         self.node.state().ok_or_else(|| {
