@@ -66,19 +66,6 @@ pub struct Lab {
 }
 
 impl Lab {
-    /// Every step of the lab: setup, solution and near miss, its variants' included.
-    pub fn all_steps(&self) -> impl Iterator<Item = &Step> {
-        self.setup
-            .iter()
-            .chain(&self.solution)
-            .chain(&self.near_miss)
-            .chain(
-                self.variants
-                    .iter()
-                    .flat_map(|v| v.setup.iter().chain(&v.solution).chain(&v.near_miss)),
-            )
-    }
-
     pub fn variant(&self, id: &str) -> Option<&Variant> {
         self.variants.iter().find(|v| v.id == id)
     }

@@ -133,7 +133,7 @@ impl Lab {
 pub fn claims(lab: &Lab) -> BTreeSet<String> {
     let layout = NodeLayout::kind("ckalab");
     let mut claims = BTreeSet::new();
-    for step in lab.all_steps() {
+    for step in lab.every_step() {
         match step {
             Step::Apply(yaml) => {
                 let docs: Vec<serde_json::Value> = layout

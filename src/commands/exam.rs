@@ -367,7 +367,7 @@ fn status(ui: &mut Ui, json: bool) -> Result<ExitStatus> {
 /// A cluster as the task list names it: its kube context on the sandbox, kind's one cluster.
 fn cluster_name(kind: BackendKind, cluster: u32) -> String {
     match kind {
-        BackendKind::Sandbox => format!("exam-{cluster}"),
+        BackendKind::Sandbox => contexts::sandbox_context(cluster),
         BackendKind::Kind => "kind".to_string(),
     }
 }

@@ -25,7 +25,7 @@ pub fn context(node: &dyn Backend, cluster: u32) -> String {
 }
 
 /// A sandbox exam cluster's context, named as its node is.
-fn sandbox_context(cluster: u32) -> String {
+pub fn sandbox_context(cluster: u32) -> String {
     format!("exam-{cluster}")
 }
 

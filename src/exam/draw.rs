@@ -113,15 +113,6 @@ impl<'c> Clusters<'c> {
             cluster.labs.retain(|lab| lab.id != lab_id);
         }
     }
-
-    /// How many clusters the exam has.
-    pub fn len(&self) -> usize {
-        self.clusters.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.clusters.is_empty()
-    }
 }
 
 /// The draw in progress: every call to `next` gives the following task, so a task pre-flight
@@ -242,11 +233,6 @@ impl<'c> Draw<'c> {
         if let Some((_, q)) = self.quotas.iter_mut().find(|(d, _)| Some(*d) == domain) {
             *q += 1;
         }
-    }
-
-    /// The clusters drawn so far.
-    pub fn clusters(&self) -> &Clusters<'c> {
-        &self.clusters
     }
 
     /// The domain of the next task: by the quotas still owed, else by the CKA's weights.
