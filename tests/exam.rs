@@ -410,7 +410,7 @@ fn a_default_exam_runs_on_several_clusters_and_reports_by_domain() {
         .stdout_has(&format!("ssh {context}"));
     let from = tasks
         .iter()
-        .find(|t| !lab_of(t).claims.contains("file//root/.kube/config"))
+        .find(|t| !lab_of(t).claims().contains("file//root/.kube/config"))
         .expect("a task that leaves root's kubeconfig alone");
     let other = tasks
         .iter()

@@ -31,11 +31,10 @@ pub struct Lab {
     /// `Check::needs`).
     #[serde(default)]
     pub needs: Vec<super::part::Part>,
-    /// What the lab's steps make or change on a cluster (its namespaces, cluster-wide objects,
-    /// node files), filled in by the catalog: two labs that claim the same thing never share
-    /// a cluster in an exam.
+    /// What the lab's steps make or change on a cluster, worked out when an exam first asks
+    /// (`Lab::claims`), not at every start of ckalab.
     #[serde(skip)]
-    pub claims: std::collections::BTreeSet<String>,
+    claims: std::sync::OnceLock<std::collections::BTreeSet<String>>,
     /// What the sandbox's simulated workers cannot show for this lab (a probe that never runs,
     /// an autoscaler without metrics): there it grades the configuration only. `show` says so.
     #[serde(default)]
@@ -66,6 +65,12 @@ pub struct Lab {
 }
 
 impl Lab {
+    /// What the lab's steps make or change on a cluster (its namespaces, cluster-wide objects,
+    /// node files): two labs that claim the same thing never share a cluster in an exam.
+    pub fn claims(&self) -> &std::collections::BTreeSet<String> {
+        self.claims.get_or_init(|| super::part::claims(self))
+    }
+
     pub fn variant(&self, id: &str) -> Option<&Variant> {
         self.variants.iter().find(|v| v.id == id)
     }

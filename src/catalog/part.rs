@@ -114,7 +114,7 @@ impl Lab {
         self.id != other.id
             && (blocks(self, other)
                 || blocks(other, self)
-                || !self.claims.is_disjoint(&other.claims))
+                || !self.claims().is_disjoint(other.claims()))
     }
 
     /// Whether the lab breaks a control-plane part (a component, etcd, the kubelet or the
@@ -234,7 +234,7 @@ mod tests {
     fn labs_that_share_a_namespace_or_an_object_conflict() {
         let catalog = crate::catalog::Catalog::load().expect("the built-in catalog");
         let lab = |id| catalog.lab(id).expect("lab");
-        assert!(lab("rbac-pod-reader").claims.contains("namespace/dev"));
+        assert!(lab("rbac-pod-reader").claims().contains("namespace/dev"));
         // Both deploy `web` in `shop`; both define objects in `dev`.
         for (a, b) in [
             ("node-drain", "svc-nodeport"),

@@ -316,11 +316,7 @@ fn status(ui: &mut Ui, json: bool) -> Result<ExitStatus> {
                 let lab = catalog.lab(&row.lab_id);
                 let failed_checks = match running {
                     true => Vec::new(),
-                    false => store
-                        .last_grading_checks(row.attempt_id)?
-                        .into_iter()
-                        .filter(|c| c.verdict != crate::engine::verdict::Verdict::Pass)
-                        .collect(),
+                    false => failed_checks(&store, row.attempt_id)?,
                 };
                 Ok(TaskJson {
                     row,
@@ -443,8 +439,9 @@ fn print_result(
     print_tasks(ui, catalog, exam_backend(exam), tasks, true)?;
 
     ui.line("")?;
+    let domains = domain_scores(catalog, tasks);
     let mut table = Table::new(&["DOMAIN", "WEIGHT", "SCORE", "%"]);
-    for row in domain_scores(catalog, tasks) {
+    for row in &domains {
         table.row(vec![
             row.domain.to_string(),
             format!("{}%", row.domain.exam_weight()),
@@ -470,11 +467,7 @@ fn print_result(
             printable(&task.lab_id),
             cluster_name(exam_backend(exam), task.cluster)
         ))?;
-        for check in store
-            .last_grading_checks(task.attempt_id)?
-            .iter()
-            .filter(|c| c.verdict != crate::engine::verdict::Verdict::Pass)
-        {
+        for check in failed_checks(store, task.attempt_id)? {
             ui.line(format!(
                 "  {} {}: {}",
                 ui.red(check.verdict.as_str()),
@@ -485,10 +478,19 @@ fn print_result(
     }
     ui.line("")?;
     ui.line(ui.bold("Practise next"))?;
-    for line in practise_next(catalog, tasks) {
+    for line in practise_next(catalog, tasks, &domains) {
         ui.line(format!("  {line}"))?;
     }
     Ok(())
+}
+
+/// The checks of a task's last grading that did not pass, with their reasons.
+fn failed_checks(store: &Store, attempt_id: i64) -> Result<Vec<crate::store::CheckOutcome>> {
+    Ok(store
+        .last_grading_checks(attempt_id)?
+        .into_iter()
+        .filter(|c| c.verdict != crate::engine::verdict::Verdict::Pass)
+        .collect())
 }
 
 /// A check's message as a report line: its first line, cut at 200 characters.
@@ -534,7 +536,7 @@ fn domain_scores(catalog: &Catalog, tasks: &[ExamTaskRow]) -> Vec<DomainScore> {
 
 /// The lessons and labs to practise after an exam: each missed task's lesson and lab, then
 /// labs of the weakest domain the exam did not draw.
-fn practise_next(catalog: &Catalog, tasks: &[ExamTaskRow]) -> Vec<String> {
+fn practise_next(catalog: &Catalog, tasks: &[ExamTaskRow], domains: &[DomainScore]) -> Vec<String> {
     let mut lines = Vec::new();
     let mut lessons_named = Vec::new();
     for task in tasks.iter().filter(|t| t.score.unwrap_or(0.0) < t.points) {
@@ -550,8 +552,8 @@ fn practise_next(catalog: &Catalog, tasks: &[ExamTaskRow]) -> Vec<String> {
             printable(&task.lab_id)
         ));
     }
-    let weakest = domain_scores(catalog, tasks)
-        .into_iter()
+    let weakest = domains
+        .iter()
         .filter(|d| d.score < d.points)
         .min_by(|a, b| (a.score / a.points).total_cmp(&(b.score / b.points)));
     if let Some(weakest) = weakest {

@@ -66,7 +66,7 @@ impl<'c> Clusters<'c> {
         self.max_own > 0
             && (lab.breaks_control_plane()
                 || lab
-                    .claims
+                    .claims()
                     .contains(&format!("file/{}", super::contexts::KUBECONFIG)))
     }
 
@@ -435,7 +435,7 @@ mod tests {
                 for b in tasks.iter().filter(|b| b != &a && b.cluster == a.cluster) {
                     assert!(
                         !lab(a).breaks_control_plane()
-                            && !lab(a).claims.contains("file//root/.kube/config"),
+                            && !lab(a).claims().contains("file//root/.kube/config"),
                         "seed {seed}: {} breaks its control plane but shares cluster {} with {}",
                         a.lab_id,
                         a.cluster,
