@@ -442,15 +442,25 @@ impl Sandbox {
             .map_err(|err| format!("{} is not JSON ({err}):\n{text}", path.display()))?;
         let mut pids = Vec::new();
         collect_pids(&state, &mut pids);
-        if pids.is_empty() {
-            return Err(
-                format!("no process in the node's state {}:\n{text}", path.display()).into(),
-            );
-        }
-        Ok(pids
+        // Some units (the kubelet) are simulated and show made-up pids, which may be some
+        // other live process of this machine: only the agent and what it started count.
+        let agent = state["agent_pid"]
+            .as_u64()
+            .and_then(|p| u32::try_from(p).ok());
+        let processes: Vec<Process> = pids
             .into_iter()
+            .filter(|&pid| agent.is_some_and(|agent| descends_from(pid, agent)))
             .filter_map(|pid| started_at(pid).map(|start| Process { pid, start }))
-            .collect())
+            .collect();
+        // The agent and at least one container (etcd is a real process).
+        if processes.len() < 2 {
+            return Err(format!(
+                "no live process of the node besides its agent in {}:\n{text}",
+                path.display()
+            )
+            .into());
+        }
+        Ok(processes)
     }
 }
 
@@ -485,13 +495,43 @@ struct Process {
 
 /// The start time of a live (not zombie) process, or None.
 fn started_at(pid: u32) -> Option<u64> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // After the command's name in parentheses: state (field 3), ..., starttime (field 22).
-    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
-    if fields.first().is_none_or(|s| *s == "Z" || *s == "X") {
+    let fields = stat_fields(pid)?;
+    if fields.first().is_none_or(|s| s == "Z" || s == "X") {
         return None;
     }
     fields.get(19)?.parse().ok()
+}
+
+/// Whether `pid` is `ancestor` or one of its descendants.
+fn descends_from(mut pid: u32, ancestor: u32) -> bool {
+    while pid > 1 {
+        if pid == ancestor {
+            return true;
+        }
+        let Some(parent) = parent_of(pid) else {
+            return false;
+        };
+        pid = parent;
+    }
+    false
+}
+
+/// Field 4 of /proc/<pid>/stat.
+fn parent_of(pid: u32) -> Option<u32> {
+    stat_fields(pid)?.get(1)?.parse().ok()
+}
+
+/// /proc/<pid>/stat after the command's name in parentheses: state (field 3), parent (4), ...,
+/// starttime (22).
+fn stat_fields(pid: u32) -> Option<Vec<String>> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    Some(
+        stat.rsplit_once(')')?
+            .1
+            .split_whitespace()
+            .map(str::to_string)
+            .collect(),
+    )
 }
 
 /// The processes of `before` still running (same pid, same start time).
