@@ -291,6 +291,55 @@ fn write(path: &Path, text: &str, mode: u32) -> Result<(), PkiError> {
         .map_err(|e| PkiError::at(path, e))
 }
 
+/// What `kubeadm join --discovery-token-ca-cert-hash` pins: `sha256:` and the hex SHA-256 of the
+/// CA certificate's SubjectPublicKeyInfo (DER), as kubeadm computes it.
+pub fn ca_cert_hash(ca_pem: &[u8]) -> Result<String, PkiError> {
+    let (_, pem) = x509_parser::pem::parse_x509_pem(ca_pem)
+        .map_err(|e| PkiError(format!("no PEM block: {e}")))?;
+    let cert = pem
+        .parse_x509()
+        .map_err(|e| PkiError(format!("not an x509 certificate: {e}")))?;
+    let digest = ring::digest::digest(&ring::digest::SHA256, cert.public_key().raw);
+    Ok(format!("sha256:{}", hex(digest.as_ref())))
+}
+
+/// Opens one value of kubeadm's `kubeadm-certs` Secret with the hex certificate key given to
+/// `kubeadm init phase upload-certs`: AES-256-GCM, the 12-byte nonce first, the tag last.
+pub fn open_uploaded(certificate_key: &str, sealed: &[u8]) -> Result<Vec<u8>, PkiError> {
+    use ring::aead::{AES_256_GCM, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
+    let key = unhex(certificate_key)
+        .filter(|key| key.len() == 32)
+        .ok_or_else(|| PkiError("a certificate key is 64 hex digits (32 bytes)".into()))?;
+    let key = LessSafeKey::new(
+        UnboundKey::new(&AES_256_GCM, &key).map_err(|_| PkiError("not an AES-256 key".into()))?,
+    );
+    if sealed.len() < NONCE_LEN {
+        return Err(PkiError("the sealed value is too short".into()));
+    }
+    let (nonce, ciphertext) = sealed.split_at(NONCE_LEN);
+    let nonce = Nonce::try_assume_unique_for_key(nonce)
+        .map_err(|_| PkiError("the sealed value has no nonce".into()))?;
+    let mut data = ciphertext.to_vec();
+    let opened = key
+        .open_in_place(nonce, ring::aead::Aad::empty(), &mut data)
+        .map_err(|_| PkiError("it is not the key they were encrypted with".into()))?;
+    Ok(opened.to_vec())
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn unhex(text: &str) -> Option<Vec<u8>> {
+    if !text.len().is_multiple_of(2) {
+        return None;
+    }
+    (0..text.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok())
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -435,5 +484,36 @@ mod tests {
         );
         std::fs::copy(dir.path().join("apiserver.crt"), dir.path().join("old.crt")).expect("copy");
         reissue_expired_and_check(dir.path(), "old.crt");
+    }
+
+    /// A real `kubeadm init phase upload-certs` (v1.35.4): the sealed ca.crt of its Secret,
+    /// the key it printed, and the CA, whose hash `openssl pkey -pubin -outform der | sha256sum`
+    /// gave.
+    const KUBEADM_CA: &[u8] = include_bytes!("testdata/kubeadm-certs/ca.crt");
+    const KUBEADM_SEALED_CA: &str = include_str!("testdata/kubeadm-certs/ca.crt.sealed");
+    const KUBEADM_KEY: &str = include_str!("testdata/kubeadm-certs/certificate-key");
+
+    #[test]
+    fn the_ca_hash_is_kubeadm_s() {
+        assert_eq!(
+            ca_cert_hash(KUBEADM_CA).expect("a CA"),
+            "sha256:5496a869288fa5ef08ffcfbccca35e601dc016568d9e7a08d42370aae533aa04"
+        );
+    }
+
+    #[test]
+    fn kubeadm_s_certificate_key_opens_its_upload_and_no_other_key_does() {
+        use base64::Engine as _;
+        let sealed = base64::engine::general_purpose::STANDARD
+            .decode(KUBEADM_SEALED_CA.trim())
+            .expect("base64");
+        assert_eq!(
+            open_uploaded(KUBEADM_KEY.trim(), &sealed).expect("kubeadm's key opens it"),
+            KUBEADM_CA
+        );
+        let other = "3baa8e439fb3563bfb1615f7153c9f964d4bd4ae494af783faec5f49e4612b3d";
+        assert!(open_uploaded(other, &sealed).is_err());
+        assert!(open_uploaded("ed02ea8c", &sealed).is_err(), "too short");
+        assert!(open_uploaded(&"zz".repeat(32), &sealed).is_err(), "not hex");
     }
 }

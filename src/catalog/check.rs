@@ -206,6 +206,17 @@ pub enum Check {
         #[serde(default)]
         values: BTreeMap<String, serde_json::Value>,
     },
+    /// A `kubeadm join` command in a file the learner wrote would join this cluster: the API
+    /// server's endpoint, a live bootstrap token (expiring within `max_ttl_hours` when given),
+    /// the cluster CA's hash; for a `control_plane` node, `--control-plane` and a certificate
+    /// key that opens the uploaded `kubeadm-certs` Secret.
+    JoinCommand {
+        file: String,
+        #[serde(default)]
+        control_plane: bool,
+        #[serde(default)]
+        max_ttl_hours: Option<u32>,
+    },
     /// The nodes a workload's pods may be scheduled on (its node name, node selector, required
     /// node affinity, and the NoSchedule and NoExecute taints it does not tolerate) are exactly
     /// `nodes`.

@@ -74,6 +74,7 @@ impl Check {
             | Check::Placement { .. }
             | Check::Access { .. }
             | Check::HelmRelease { .. }
+            | Check::JoinCommand { .. }
             | Check::Traffic { .. } => vec![KubeApiserver, Etcd],
             // Controllers make the pods, the scheduler places them, and a PVC is bound by the
             // controller-manager's volume controller.

@@ -14,6 +14,7 @@ mod field;
 mod file_key;
 mod file_matches;
 mod helm_release;
+mod join_command;
 mod kubelet_runtime;
 mod mount;
 mod node_ready;
@@ -102,6 +103,18 @@ pub fn describe(check: &Check) -> String {
         Check::HelmRelease {
             namespace, name, ..
         } => format!("Helm release {namespace}/{name} is as asked"),
+        Check::JoinCommand {
+            file,
+            control_plane,
+            ..
+        } => format!(
+            "{file} joins a new {} to this cluster",
+            if *control_plane {
+                "control-plane node"
+            } else {
+                "worker"
+            }
+        ),
         Check::Traffic { .. } => "the NetworkPolicies allow exactly the flows asked".into(),
         Check::ServiceEndpoints {
             namespace, service, ..
@@ -285,6 +298,20 @@ pub async fn grade(backend: &dyn Backend, check: &Check) -> CheckResult {
                 values,
             };
             helm_release::grade(backend, &name, namespace, release, &wanted).await
+        }
+        Check::JoinCommand {
+            file,
+            control_plane,
+            max_ttl_hours,
+        } => {
+            let want = join_command::Wanted {
+                control_plane: *control_plane,
+                max_ttl_hours: *max_ttl_hours,
+            };
+            match render(file) {
+                Ok(file) => join_command::grade(backend, &name, &file, &want).await,
+                Err(e) => CheckResult::invalid(&name, e),
+            }
         }
         Check::Traffic { allowed, denied } => traffic::grade(backend, &name, allowed, denied).await,
         Check::ServiceEndpoints {
