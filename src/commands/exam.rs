@@ -214,7 +214,7 @@ fn start(ui: &mut Ui, args: StartArgs) -> Result<ExitStatus> {
     print_tasks(
         ui,
         &catalog,
-        backend_kind,
+        &ClusterNames::new(&home, backend_kind),
         &store.exam_tasks(exam_id)?,
         false,
     )?;
@@ -303,6 +303,7 @@ fn status(ui: &mut Ui, json: bool) -> Result<ExitStatus> {
     settle(&home, &catalog, &mut store)?;
     let exam = current_exam(&store)?;
     let tasks = store.exam_tasks(exam.id)?;
+    let names = ClusterNames::new(&home, exam_backend(&exam));
     let running = exam.graded_at.is_none();
     let seconds_left = seconds_until(exam.deadline);
     let percent = exam
@@ -322,7 +323,7 @@ fn status(ui: &mut Ui, json: bool) -> Result<ExitStatus> {
                     row,
                     title: lab.map_or("", |l| l.title.as_str()),
                     domain: lab.map_or(crate::catalog::Domain::Troubleshooting, |l| l.domain),
-                    cluster_name: cluster_name(exam_backend(&exam), row.cluster),
+                    cluster_name: names.of(row.cluster),
                     failed_checks,
                 })
             })
@@ -349,29 +350,42 @@ fn status(ui: &mut Ui, json: bool) -> Result<ExitStatus> {
             exam.deadline.strftime("%H:%M:%S UTC")
         )))?;
         ui.line("")?;
-        print_tasks(ui, &catalog, exam_backend(&exam), &tasks, false)?;
+        print_tasks(ui, &catalog, &names, &tasks, false)?;
         ui.line("")?;
         ui.line(ui.dim(
             "`ckalab exam task N` reads a task · `ckalab exam flag N` · `ckalab exam submit`",
         ))?;
     } else {
-        print_result(ui, &catalog, &store, &exam, &tasks)?;
+        print_result(ui, &catalog, &names, &store, &exam, &tasks)?;
     }
     Ok(ExitStatus::Success)
 }
 
-/// A cluster as the task list names it: its kube context on the sandbox, kind's one cluster.
-fn cluster_name(kind: BackendKind, cluster: u32) -> String {
-    match kind {
-        BackendKind::Sandbox => contexts::sandbox_context(cluster),
-        BackendKind::Kind => "kind".to_string(),
+/// How the task list names a task's cluster: by its kube context, as the task's text does
+/// (`exam-2`; on kind, the one cluster's context, `kind-ckalab`).
+struct ClusterNames(Option<String>);
+
+impl ClusterNames {
+    fn new(home: &Home, kind: BackendKind) -> ClusterNames {
+        ClusterNames(match kind {
+            BackendKind::Sandbox => None,
+            BackendKind::Kind => Some(contexts::kind_context(
+                &crate::backend::kind_cluster(home).name,
+            )),
+        })
+    }
+
+    fn of(&self, cluster: u32) -> String {
+        self.0
+            .clone()
+            .unwrap_or_else(|| contexts::sandbox_context(cluster))
     }
 }
 
 fn print_tasks(
     ui: &mut Ui,
     catalog: &Catalog,
-    kind: BackendKind,
+    names: &ClusterNames,
     tasks: &[ExamTaskRow],
     graded: bool,
 ) -> Result<()> {
@@ -383,7 +397,7 @@ fn print_tasks(
     for task in tasks {
         let lab = catalog.lab(&task.lab_id);
         let domain = lab.map_or("-".to_string(), |l| l.domain.to_string());
-        let cluster = cluster_name(kind, task.cluster);
+        let cluster = names.of(task.cluster);
         table.row(if graded {
             vec![
                 task.position.to_string(),
@@ -410,6 +424,7 @@ fn print_tasks(
 fn print_result(
     ui: &mut Ui,
     catalog: &Catalog,
+    names: &ClusterNames,
     store: &Store,
     exam: &ExamRow,
     tasks: &[ExamTaskRow],
@@ -436,7 +451,7 @@ fn print_result(
         _ => format!("Submitted at {graded_at}."),
     }))?;
     ui.line("")?;
-    print_tasks(ui, catalog, exam_backend(exam), tasks, true)?;
+    print_tasks(ui, catalog, names, tasks, true)?;
 
     ui.line("")?;
     let domains = domain_scores(catalog, tasks);
@@ -465,7 +480,7 @@ fn print_result(
             "Task {} · {} ({})",
             task.position,
             printable(&task.lab_id),
-            cluster_name(exam_backend(exam), task.cluster)
+            names.of(task.cluster)
         ))?;
         for check in failed_checks(store, task.attempt_id)? {
             ui.line(format!(
@@ -645,7 +660,14 @@ fn submit(ui: &mut Ui) -> Result<ExitStatus> {
     ))?;
     progress.finish();
     let exam = store.exam(exam.id)?.unwrap_or(exam);
-    print_result(ui, &catalog, &store, &exam, &store.exam_tasks(exam.id)?)?;
+    print_result(
+        ui,
+        &catalog,
+        &ClusterNames::new(&home, exam_backend(&exam)),
+        &store,
+        &exam,
+        &store.exam_tasks(exam.id)?,
+    )?;
     Ok(if exam.passed == Some(true) {
         ExitStatus::Success
     } else {

@@ -17,11 +17,15 @@ pub const KUBECONFIG: &str = "/root/.kube/config";
 pub fn context(node: &dyn Backend, cluster: u32) -> String {
     match node.kind() {
         BackendKind::Sandbox => sandbox_context(cluster),
-        BackendKind::Kind => format!(
-            "kind-{}",
-            node.layout().node_name.trim_end_matches("-control-plane")
-        ),
+        BackendKind::Kind => {
+            kind_context(node.layout().node_name.trim_end_matches("-control-plane"))
+        }
     }
+}
+
+/// The context kind writes for its cluster `name`.
+pub fn kind_context(name: &str) -> String {
+    format!("kind-{name}")
 }
 
 /// A sandbox exam cluster's context, named as its node is.
