@@ -72,15 +72,24 @@ impl<'c> Clusters<'c> {
 
     /// Where `lab` would go (a cluster number from 1), if anywhere.
     pub fn place(&self, lab: &Lab) -> Option<u32> {
-        // A cluster whose only task pre-flight rejected takes the replacement.
-        if let Some(i) = self.clusters.iter().position(|c| c.labs.is_empty()) {
+        let needs_own = self.needs_own(lab);
+        let own = self
+            .clusters
+            .iter()
+            .filter(|c| c.own && !c.labs.is_empty())
+            .count();
+        let own_room = own < self.max_own;
+        // A cluster whose only task pre-flight rejected takes the replacement (its node is
+        // built already), within the limit of clusters of their own.
+        if let Some(i) = self.clusters.iter().position(|c| c.labs.is_empty())
+            && (!needs_own || own_room)
+        {
             return Some(i as u32 + 1);
         }
-        let own = self.clusters.iter().filter(|c| c.own).count();
         let room = self.clusters.len() < self.max;
         let next = self.clusters.len() as u32 + 1;
-        if self.needs_own(lab) {
-            return (room && own < self.max_own).then_some(next);
+        if needs_own {
+            return (room && own_room).then_some(next);
         }
         let fits = |c: &Cluster| {
             !c.own
@@ -485,6 +494,30 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn an_emptied_cluster_takes_a_replacement_within_the_own_clusters_limit() {
+        let catalog = catalog();
+        let lab = |id: &str| catalog.lab(id).expect("lab");
+        let (own, other_own, shared) = (
+            lab("scheduler-down"),
+            lab("apiserver-crash-logs"),
+            lab("rbac-pod-reader"),
+        );
+        assert!(own.breaks_control_plane() && other_own.breaks_control_plane());
+        let mut clusters = Clusters::new(6, 1);
+        clusters.add(clusters.place(own).expect("room"), own);
+        clusters.add(clusters.place(shared).expect("room"), shared);
+        clusters.remove(&shared.id);
+        assert_eq!(
+            clusters.place(other_own),
+            None,
+            "the emptied shared cluster would be a second cluster of its own"
+        );
+        assert_eq!(clusters.place(shared), Some(2), "a shared task takes it");
+        clusters.remove(&own.id);
+        assert_eq!(clusters.place(other_own), Some(1), "the emptied own one");
     }
 
     #[test]
