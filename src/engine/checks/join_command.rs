@@ -12,6 +12,7 @@ use kube::Api;
 use crate::catalog::command_line;
 use crate::engine::api;
 use crate::engine::cluster::Backend;
+use crate::engine::fault::Fault;
 use crate::engine::verdict::CheckResult;
 use crate::pki;
 
@@ -50,10 +51,12 @@ async fn verify(
     want: &Wanted,
 ) -> Result<String, CheckResult> {
     let fail = |message: String| CheckResult::fail(check, message);
-    let script = backend
-        .read_text(file)
-        .await
-        .map_err(|_| fail(format!("{file} does not exist yet")))?;
+    let script = backend.read_text(file).await.map_err(|fault| match fault {
+        Fault::Cluster(why) => fail(format!(
+            "{file} does not exist yet or cannot be read ({why})"
+        )),
+        Fault::Grader(_) => CheckResult::fault(check, &fault),
+    })?;
     let join = Join::find(&script)
         .ok_or_else(|| fail(format!("{file} holds no `kubeadm join` command")))?;
 
