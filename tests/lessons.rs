@@ -2,7 +2,7 @@
 
 use ckalab::catalog::Catalog;
 
-use crate::{Test, repo_root};
+use crate::{CatalogCopy, Test, repo_root};
 
 #[test]
 fn learn_etcd_explains_ports_and_snapshots() {
@@ -124,7 +124,29 @@ fn learn_curriculum_shows_each_competency_with_its_lessons_labs_and_gaps() {
         "{text}"
     );
     assert!(text.contains("labs: gateway-httproute"), "{text}");
-    assert!(text.contains("no lab yet"), "a gap is shown: {text}");
+    assert!(text.contains("27 practised by labs"), "{text}");
+    assert!(
+        !text.contains("no lab yet"),
+        "every competency has a lab: {text}"
+    );
+    // A competency without labs is shown as a gap.
+    let catalog = CatalogCopy::new();
+    catalog.edit(
+        "content/curriculum.yaml",
+        "labs: [ha-join-control-plane]",
+        "labs: []",
+    );
+    let gap = catalog.test().run(&["learn", "--curriculum"]).success();
+    assert!(
+        gap.stdout().contains("26 practised by labs"),
+        "{}",
+        gap.stdout()
+    );
+    assert!(
+        gap.stdout().contains("no lab yet"),
+        "a gap is shown: {}",
+        gap.stdout()
+    );
     let json = Test::new()
         .run(&["learn", "--curriculum", "--json"])
         .success()
