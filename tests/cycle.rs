@@ -442,8 +442,11 @@ impl Sandbox {
             .map_err(|err| format!("{} is not JSON ({err}):\n{text}", path.display()))?;
         let mut pids = Vec::new();
         collect_pids(&state, &mut pids);
-        // Some units (the kubelet) are simulated and show made-up pids, which may be some
-        // other live process of this machine: only the agent and what it started count.
+        // The kubelet is simulated by the agent and shows a made-up pid, which may be any other
+        // live process of this machine, even one of the node's: it is no process of its own.
+        let kubelet = state["units"]["kubelet"]["pid"].as_u64();
+        pids.retain(|&pid| Some(u64::from(pid)) != kubelet);
+        // Only the agent and what it started count.
         let agent = state["agent_pid"]
             .as_u64()
             .and_then(|p| u32::try_from(p).ok());
