@@ -112,13 +112,25 @@ fn params_like(pem: &str) -> Result<CertificateParams, String> {
     leaf_params(&cn, &orgs, &sans, usage).map_err(|e| e.to_string())
 }
 
-/// Reads the first certificate of a PEM file's contents.
-pub fn inspect(pem: &[u8]) -> Result<CertInfo, PkiError> {
+/// Hands the first certificate of a PEM file's contents to `read`.
+fn with_certificate<T>(
+    pem: &[u8],
+    read: impl FnOnce(&x509_parser::certificate::X509Certificate<'_>) -> T,
+) -> Result<T, PkiError> {
     let (_, pem) = x509_parser::pem::parse_x509_pem(pem)
         .map_err(|e| PkiError(format!("no PEM block: {e}")))?;
     let cert = pem
         .parse_x509()
         .map_err(|e| PkiError(format!("not an x509 certificate: {e}")))?;
+    Ok(read(&cert))
+}
+
+/// Reads the first certificate of a PEM file's contents.
+pub fn inspect(pem: &[u8]) -> Result<CertInfo, PkiError> {
+    with_certificate(pem, cert_info)
+}
+
+fn cert_info(cert: &x509_parser::certificate::X509Certificate<'_>) -> CertInfo {
     let time = |t: x509_parser::time::ASN1Time| {
         let seconds = t.timestamp();
         if seconds >= 0 {
@@ -134,12 +146,12 @@ pub fn inspect(pem: &[u8]) -> Result<CertInfo, PkiError> {
             .unwrap_or_default()
             .to_string()
     };
-    Ok(CertInfo {
+    CertInfo {
         not_before: time(cert.validity().not_before),
         not_after: time(cert.validity().not_after),
         subject_cn: cn(cert.subject()),
         issuer_cn: cn(cert.issuer()),
-    })
+    }
 }
 
 /// Whether the certificate's signature verifies with the CA's public key (what
@@ -294,13 +306,10 @@ fn write(path: &Path, text: &str, mode: u32) -> Result<(), PkiError> {
 /// What `kubeadm join --discovery-token-ca-cert-hash` pins: `sha256:` and the hex SHA-256 of the
 /// CA certificate's SubjectPublicKeyInfo (DER), as kubeadm computes it.
 pub fn ca_cert_hash(ca_pem: &[u8]) -> Result<String, PkiError> {
-    let (_, pem) = x509_parser::pem::parse_x509_pem(ca_pem)
-        .map_err(|e| PkiError(format!("no PEM block: {e}")))?;
-    let cert = pem
-        .parse_x509()
-        .map_err(|e| PkiError(format!("not an x509 certificate: {e}")))?;
-    let digest = ring::digest::digest(&ring::digest::SHA256, cert.public_key().raw);
-    Ok(format!("sha256:{}", hex(digest.as_ref())))
+    with_certificate(ca_pem, |cert| {
+        let digest = ring::digest::digest(&ring::digest::SHA256, cert.public_key().raw);
+        format!("sha256:{}", hex(digest.as_ref()))
+    })
 }
 
 /// Opens one value of kubeadm's `kubeadm-certs` Secret with the hex certificate key given to
