@@ -442,17 +442,13 @@ impl Sandbox {
             .map_err(|err| format!("{} is not JSON ({err}):\n{text}", path.display()))?;
         let mut pids = Vec::new();
         collect_pids(&state, &mut pids);
-        // The kubelet is simulated by the agent and shows a made-up pid, which may be any other
-        // live process of this machine, even one of the node's: it is no process of its own.
+        // The kubelet is simulated by the agent and shows a made-up pid (the only one the
+        // agent writes), which may be any other live process of this machine, even one of the
+        // node's: it is no process of its own.
         let kubelet = state["units"]["kubelet"]["pid"].as_u64();
         pids.retain(|&pid| Some(u64::from(pid)) != kubelet);
-        // Only the agent and what it started count.
-        let agent = state["agent_pid"]
-            .as_u64()
-            .and_then(|p| u32::try_from(p).ok());
         let processes: Vec<Process> = pids
             .into_iter()
-            .filter(|&pid| agent.is_some_and(|agent| descends_from(pid, agent)))
             .filter_map(|pid| started_at(pid).map(|start| Process { pid, start }))
             .collect();
         // The agent and at least one container (etcd is a real process).
@@ -498,43 +494,13 @@ struct Process {
 
 /// The start time of a live (not zombie) process, or None.
 fn started_at(pid: u32) -> Option<u64> {
-    let fields = stat_fields(pid)?;
-    if fields.first().is_none_or(|s| s == "Z" || s == "X") {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // After the command's name in parentheses: state (field 3), ..., starttime (field 22).
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    if fields.first().is_none_or(|s| *s == "Z" || *s == "X") {
         return None;
     }
     fields.get(19)?.parse().ok()
-}
-
-/// Whether `pid` is `ancestor` or one of its descendants.
-fn descends_from(mut pid: u32, ancestor: u32) -> bool {
-    while pid > 1 {
-        if pid == ancestor {
-            return true;
-        }
-        let Some(parent) = parent_of(pid) else {
-            return false;
-        };
-        pid = parent;
-    }
-    false
-}
-
-/// Field 4 of /proc/<pid>/stat.
-fn parent_of(pid: u32) -> Option<u32> {
-    stat_fields(pid)?.get(1)?.parse().ok()
-}
-
-/// /proc/<pid>/stat after the command's name in parentheses: state (field 3), parent (4), ...,
-/// starttime (22).
-fn stat_fields(pid: u32) -> Option<Vec<String>> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    Some(
-        stat.rsplit_once(')')?
-            .1
-            .split_whitespace()
-            .map(str::to_string)
-            .collect(),
-    )
 }
 
 /// The processes of `before` still running (same pid, same start time).
